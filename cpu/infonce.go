@@ -1,0 +1,344 @@
+package cpu
+
+import (
+	"errors"
+	"fmt"
+	"iter"
+	"math"
+	"runtime"
+
+	"gonum.org/v1/gonum/blas"
+)
+
+// NormEpsilon is the lower clamp on a row's L2 norm: a row is divided by
+// max(‖row‖, NormEpsilon), so an all-zero row becomes a zero vector.
+const NormEpsilon = 1e-8
+
+// Default tile sizes of the similarity matrix. A tile of TileRows × TileCols
+// logits is computed by one matrix product and consumed while it is in cache.
+const (
+	DefaultTileRows = 64
+	DefaultTileCols = 512
+)
+
+// InfoNCEOptions configures InfoNCE.
+type InfoNCEOptions struct {
+	// Temperature divides the cosine similarities. It must be finite and > 0.
+	Temperature float64
+
+	// Symmetric averages the row-wise loss (view a against all of view b)
+	// and the column-wise loss (view b against all of view a).
+	Symmetric bool
+
+	// TileRows and TileCols set the tile of the similarity matrix that is
+	// held at once. Zero selects DefaultTileRows and DefaultTileCols.
+	TileRows, TileCols int
+
+	// Workers is the number of goroutines. Zero selects GOMAXPROCS.
+	Workers int
+}
+
+// ErrDimension is returned when a slice's length does not match the
+// dimensions passed with it.
+var ErrDimension = errors.New("cpu: slice length does not match dimensions")
+
+// InfoNCE returns the InfoNCE loss of the views a and b, each of shape
+// (batch, features), and writes the gradients of the loss with respect to
+// a and b into gradA and gradB when they are not nil.
+//
+// Rows are L2-normalised (norm clamped at NormEpsilon), the logits are
+// s_ij = u_i·v_j / temperature, and the loss is the mean over rows of
+// logsumexp_j(s_ij) − s_ii, computed exactly. With opt.Symmetric the loss is
+// the mean of that and the same quantity over columns. A batch of fewer than
+// two rows has loss 0 and zero gradients.
+//
+// The result depends only on the inputs and opt: blocks of rows are
+// assigned to workers statically and partial sums are reduced in a fixed
+// order, so repeated calls give bit-identical results.
+func InfoNCE[T Float](a, b []T, batch, features int, opt InfoNCEOptions, gradA, gradB []T) (float64, error) {
+	n := batch * features
+	if batch < 0 || features < 0 || len(a) != n || len(b) != n {
+		return 0, fmt.Errorf("%w: views of %d and %d elements for shape (%d, %d)", ErrDimension, len(a), len(b), batch, features)
+	}
+	if (gradA != nil && len(gradA) != n) || (gradB != nil && len(gradB) != n) {
+		return 0, fmt.Errorf("%w: gradients of %d and %d elements for shape (%d, %d)", ErrDimension, len(gradA), len(gradB), batch, features)
+	}
+	if !(opt.Temperature > 0) || math.IsInf(opt.Temperature, 1) {
+		return 0, fmt.Errorf("cpu: temperature %v is invalid: must be finite and > 0", opt.Temperature)
+	}
+	if batch < 2 || features == 0 {
+		clear(gradA)
+		clear(gradB)
+		return 0, nil
+	}
+
+	p := newPlan(batch, features, opt)
+	u, normA := normalizeRows(a, batch, features)
+	v, normB := normalizeRows(b, batch, features)
+
+	lseRow := rowLogSumExp(&p, u, v)
+	var lseCol []float64
+	if opt.Symmetric {
+		lseCol = rowLogSumExp(&p, v, u)
+	}
+
+	var rowSum, colSum float64
+	for i := range batch {
+		diag := dot(u[i*features:(i+1)*features], v[i*features:(i+1)*features]) / opt.Temperature
+		rowSum += lseRow[i] - diag
+		if opt.Symmetric {
+			colSum += lseCol[i] - diag
+		}
+	}
+	loss := rowSum / float64(batch)
+	if opt.Symmetric {
+		loss = 0.5 * (rowSum + colSum) / float64(batch)
+	}
+
+	if gradA == nil && gradB == nil {
+		return loss, nil
+	}
+	gradU, gradV := backward(&p, u, v, lseRow, lseCol)
+	if gradA != nil {
+		normalizeBackward(gradA, gradU, u, normA, features)
+	}
+	if gradB != nil {
+		normalizeBackward(gradB, gradV, v, normB, features)
+	}
+	return loss, nil
+}
+
+// plan holds the tiling of one InfoNCE call.
+type plan struct {
+	batch, features    int
+	temperature        float64
+	tileRows, tileCols int
+	workers, blocks    int
+}
+
+func newPlan(batch, features int, opt InfoNCEOptions) plan {
+	p := plan{
+		batch:       batch,
+		features:    features,
+		temperature: opt.Temperature,
+		tileRows:    opt.TileRows,
+		tileCols:    opt.TileCols,
+		workers:     opt.Workers,
+	}
+	if p.tileRows <= 0 {
+		p.tileRows = DefaultTileRows
+	}
+	if p.tileCols <= 0 {
+		p.tileCols = DefaultTileCols
+	}
+	p.tileRows = min(p.tileRows, batch)
+	p.tileCols = min(p.tileCols, batch)
+	if p.workers <= 0 {
+		p.workers = runtime.GOMAXPROCS(0)
+	}
+	p.blocks = (batch + p.tileRows - 1) / p.tileRows
+	p.workers = max(1, min(p.workers, p.blocks))
+	return p
+}
+
+// similarityTile writes the logits of rows [r0, r0+rows) of x against rows
+// [c0, c0+cols) of y into tile, as a rows × cols row-major matrix.
+func similarityTile[T Float](p *plan, x, y []T, r0, rows, c0, cols int, tile []T) {
+	f := p.features
+	gemm(blas.NoTrans, blas.Trans, rows, cols, f, 1/p.temperature, x[r0*f:], f, y[c0*f:], f, 0, tile, cols)
+}
+
+// rowLogSumExp returns logsumexp_j(x_i·y_j / temperature) for every row i
+// of x, visiting the logits one tile at a time with an online log-sum-exp.
+func rowLogSumExp[T Float](p *plan, x, y []T) []float64 {
+	lse := make([]float64, p.batch)
+	runBlocks(p.blocks, p.workers, func(worker int, blocks iter.Seq[int]) {
+		tile := make([]T, p.tileRows*p.tileCols)
+		maxLogit := make([]float64, p.tileRows)
+		sumExp := make([]float64, p.tileRows)
+		for block := range blocks {
+			r0 := block * p.tileRows
+			rows := min(p.tileRows, p.batch-r0)
+			for r := range rows {
+				maxLogit[r] = math.Inf(-1)
+				sumExp[r] = 0
+			}
+			for c0 := 0; c0 < p.batch; c0 += p.tileCols {
+				cols := min(p.tileCols, p.batch-c0)
+				similarityTile(p, x, y, r0, rows, c0, cols, tile)
+				for r := range rows {
+					row := tile[r*cols : (r+1)*cols]
+					m := maxOf(row)
+					if m > maxLogit[r] {
+						// Rescale the running sum to the new maximum.
+						sumExp[r] *= math.Exp(maxLogit[r] - m)
+						maxLogit[r] = m
+					}
+					sumExp[r] += sumExpShifted(row, maxLogit[r])
+				}
+			}
+			for r := range rows {
+				lse[r0+r] = maxLogit[r] + math.Log(sumExp[r])
+			}
+		}
+	})
+	return lse
+}
+
+// backward returns the gradients of the loss with respect to the normalised
+// views u and v, recomputing each logit tile. For the row-wise loss
+// dL/ds_ij = (P_ij − δ_ij)/batch with P_ij = exp(s_ij − lseRow_i); the
+// column-wise loss adds the same with exp(s_ij − lseCol_j), and the
+// symmetric loss averages the two. Then dL/du = G·v and dL/dv = Gᵀ·u with
+// G = dL/ds / temperature.
+func backward[T Float](p *plan, u, v []T, lseRow, lseCol []float64) (gradU, gradV []T) {
+	f := p.features
+	gradU = make([]T, p.batch*f)
+	// Each worker accumulates its own gradV, summed in worker order below,
+	// because every row block contributes to every row of gradV.
+	partial := make([][]T, p.workers)
+	for w := range partial {
+		partial[w] = make([]T, p.batch*f)
+	}
+
+	scale := 1 / (float64(p.batch) * p.temperature)
+	if lseCol != nil {
+		scale /= 2
+	}
+	runBlocks(p.blocks, p.workers, func(worker int, blocks iter.Seq[int]) {
+		tile := make([]T, p.tileRows*p.tileCols)
+		gradVw := partial[worker]
+		for block := range blocks {
+			r0 := block * p.tileRows
+			rows := min(p.tileRows, p.batch-r0)
+			for c0 := 0; c0 < p.batch; c0 += p.tileCols {
+				cols := min(p.tileCols, p.batch-c0)
+				similarityTile(p, u, v, r0, rows, c0, cols, tile)
+				for r := range rows {
+					row := tile[r*cols : (r+1)*cols]
+					softmaxGrad(row, lseRow[r0+r], lseCol, c0, r0+r, scale)
+				}
+				gemm(blas.NoTrans, blas.NoTrans, rows, f, cols, 1, tile, cols, v[c0*f:], f, 1, gradU[r0*f:], f)
+				gemm(blas.Trans, blas.NoTrans, cols, f, rows, 1, tile, cols, u[r0*f:], f, 1, gradVw[c0*f:], f)
+			}
+		}
+	})
+
+	gradV = partial[0]
+	for _, gradVw := range partial[1:] {
+		for i, x := range gradVw {
+			gradV[i] += x
+		}
+	}
+	return gradU, gradV
+}
+
+// softmaxGrad overwrites the logits of row i, at columns [c0, c0+len(row)),
+// with scale·(P_ij − δ_ij), or with scale·(P_ij + Q_ij − 2δ_ij) when the
+// column log-sum-exps lseCol are given (Q_ij = exp(s_ij − lseCol_j)).
+func softmaxGrad[T Float](row []T, lse float64, lseCol []float64, c0, i int, scale float64) {
+	for c, s := range row {
+		g := math.Exp(float64(s) - lse)
+		if lseCol != nil {
+			g += math.Exp(float64(s) - lseCol[c0+c])
+		}
+		row[c] = T(scale * g)
+	}
+	if d := i - c0; d >= 0 && d < len(row) {
+		diag := 1.0
+		if lseCol != nil {
+			diag = 2
+		}
+		row[d] -= T(scale * diag)
+	}
+}
+
+// normalizeRows returns x with each row divided by max(‖row‖, NormEpsilon),
+// and the unclamped norms.
+func normalizeRows[T Float](x []T, rows, cols int) (u []T, norms []float64) {
+	u = make([]T, len(x))
+	norms = make([]float64, rows)
+	for i := range rows {
+		row := x[i*cols : (i+1)*cols]
+		norm := l2Norm(row)
+		norms[i] = norm
+		inv := 1 / max(norm, NormEpsilon)
+		for j, value := range row {
+			u[i*cols+j] = T(float64(value) * inv)
+		}
+	}
+	return u, norms
+}
+
+// normalizeBackward writes into grad the gradient with respect to the raw
+// rows, given the gradient gradU with respect to the normalised rows u.
+// For ‖x‖ > NormEpsilon, d(x/‖x‖)/dx = (I − u·uᵀ)/‖x‖; where the norm is
+// clamped, u = x/NormEpsilon and the Jacobian is I/NormEpsilon.
+func normalizeBackward[T Float](grad, gradU, u []T, norms []float64, cols int) {
+	for i, norm := range norms {
+		g := gradU[i*cols : (i+1)*cols]
+		out := grad[i*cols : (i+1)*cols]
+		if norm <= NormEpsilon {
+			for j, x := range g {
+				out[j] = T(float64(x) / NormEpsilon)
+			}
+			continue
+		}
+		ui := u[i*cols : (i+1)*cols]
+		proj := dot(ui, g)
+		for j, x := range g {
+			out[j] = T((float64(x) - float64(ui[j])*proj) / norm)
+		}
+	}
+}
+
+// l2Norm returns the Euclidean norm of x without overflow for any finite x:
+// float64 rows are scaled by their largest magnitude, and float32 squares
+// are summed in float64, whose range holds the square of any float32.
+func l2Norm[T Float](x []T) float64 {
+	if x64, ok := any(x).([]float64); ok {
+		var scale float64
+		for _, v := range x64 {
+			scale = max(scale, math.Abs(v))
+		}
+		if scale == 0 {
+			return 0
+		}
+		var sum float64
+		for _, v := range x64 {
+			sum += (v / scale) * (v / scale)
+		}
+		return scale * math.Sqrt(sum)
+	}
+	var sum float64
+	for _, v := range x {
+		sum += float64(v) * float64(v)
+	}
+	return math.Sqrt(sum)
+}
+
+// dot returns Σ x_i·y_i accumulated in float64.
+func dot[T Float](x, y []T) float64 {
+	var sum float64
+	for i, v := range x {
+		sum += float64(v) * float64(y[i])
+	}
+	return sum
+}
+
+func maxOf[T Float](x []T) float64 {
+	m := math.Inf(-1)
+	for _, v := range x {
+		m = max(m, float64(v))
+	}
+	return m
+}
+
+// sumExpShifted returns Σ exp(x_i − shift).
+func sumExpShifted[T Float](x []T, shift float64) float64 {
+	var sum float64
+	for _, v := range x {
+		sum += math.Exp(float64(v) - shift)
+	}
+	return sum
+}

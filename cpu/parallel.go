@@ -1,0 +1,32 @@
+package cpu
+
+import (
+	"iter"
+	"sync"
+)
+
+// runBlocks calls body once for each of workers goroutines. Worker w is
+// given the blocks w, w+workers, w+2·workers, … below blocks, so the
+// assignment of blocks to workers, and any sums a worker keeps, depend only
+// on the two counts.
+func runBlocks(blocks, workers int, body func(worker int, blocks iter.Seq[int])) {
+	if workers <= 1 {
+		body(0, stride(0, blocks, 1))
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() { body(w, stride(w, blocks, workers)) })
+	}
+	wg.Wait()
+}
+
+func stride(start, end, step int) iter.Seq[int] {
+	return func(yield func(int) bool) {
+		for i := start; i < end; i += step {
+			if !yield(i) {
+				return
+			}
+		}
+	}
+}
