@@ -1,0 +1,156 @@
+// Command spikessl computes the InfoNCE loss and CSDP updates on .npy files
+// and runs the MNIST demo. Run "spikessl help" for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// command is one subcommand of spikessl. Each file registers its commands
+// with register in an init function.
+type command struct {
+	name    string
+	summary string
+	// run executes the command with the arguments after its name. An
+	// error wrapping errUsage exits with status 2, any other with 1.
+	run func(ctx context.Context, env *environment, args []string) error
+}
+
+// environment is what a command reads and writes besides its arguments.
+type environment struct {
+	stdout, stderr io.Writer
+	// logger writes to stderr at warning level, or debug with --verbose.
+	logger *slog.Logger
+}
+
+var commands = map[string]command{}
+
+func register(c command) {
+	if _, dup := commands[c.name]; dup {
+		panic("spikessl: command registered twice: " + c.name)
+	}
+	commands[c.name] = c
+}
+
+// errUsage marks errors caused by invalid input or usage (exit status 2).
+var errUsage = errors.New("invalid usage")
+
+// usageError wraps err so that it exits with status 2.
+type usageError struct{ err error }
+
+func (u usageError) Error() string            { return u.err.Error() }
+func (u usageError) Unwrap() []error          { return []error{u.err, errUsage} }
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+// asUsage marks err, if not nil, as invalid input (exit status 2).
+func asUsage(err error) error {
+	if err == nil {
+		return nil
+	}
+	return usageError{err}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run executes spikessl with args and returns the exit status.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		printHelp(stdout)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "spikessl: unknown command %q; run 'spikessl help' for the list\n", args[0])
+		return 2
+	}
+	level := slog.LevelWarn
+	rest := args[1:]
+	if i := indexOf(rest, "--verbose"); i >= 0 {
+		level = slog.LevelDebug
+		rest = append(rest[:i:i], rest[i+1:]...)
+	}
+	env := &environment{
+		stdout: stdout,
+		stderr: stderr,
+		logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+	}
+	err := c.run(ctx, env, rest)
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	}
+	msg := strings.ReplaceAll(err.Error(), "\n", "; ")
+	fmt.Fprintf(stderr, "spikessl: %s: %s\n", c.name, msg)
+	if errors.Is(err, errUsage) {
+		return 2
+	}
+	return 1
+}
+
+func printHelp(w io.Writer) {
+	fmt.Fprintln(w, "usage: spikessl COMMAND [flags]   (spikessl COMMAND -h for its flags; --verbose logs at debug level)")
+	fmt.Fprintln(w, "\ncommands:")
+	names := make([]string, 0, len(commands))
+	for name := range commands {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", name, commands[name].summary)
+	}
+}
+
+func indexOf(args []string, s string) int {
+	for i, a := range args {
+		if a == s {
+			return i
+		}
+	}
+	return -1
+}
+
+// newFlagSet returns a flag set for a command that reports its errors as
+// usage errors instead of exiting.
+func newFlagSet(env *environment, name, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(env.stderr, "usage: spikessl %s %s\n", name, usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args with fs and rejects positional arguments.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return asUsage(err)
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
