@@ -230,6 +230,13 @@ func Goodness[T Float](e *Engine, x Matrix[T]) (GoodnessResult, error) {
 	return GoodnessResult{PerRow: perRow, Total: total, Backend: backend.Name(), Device: backend.Device()}, nil
 }
 
+// Validate returns an error wrapping ErrInvalidParameter unless lr and
+// decay are finite and ≥ 0 and, for the goodness-modulated rule, the
+// threshold is finite.
+func (r CSDP) Validate(modulated bool) error {
+	return checkRule(r, modulated)
+}
+
 func checkRule(r CSDP, modulated bool) error {
 	if err := checkParameter("lr", r.LR); err != nil {
 		return err

@@ -99,11 +99,20 @@ func infoNCE[T Float](e *Engine, a, b Matrix[T], opt InfoNCEOptions, grads bool)
 	return result, nil
 }
 
-// checkViews validates the arguments of InfoNCE.
-func checkViews[T Float](a, b Matrix[T], opt InfoNCEOptions) error {
-	t := opt.Temperature
+// Validate returns an error wrapping ErrInvalidParameter unless the
+// temperature is finite and > 0.
+func (o InfoNCEOptions) Validate() error {
+	t := o.Temperature
 	if math.IsNaN(t) || math.IsInf(t, 0) || t <= 0 {
 		return fmt.Errorf("%w: temperature is %v, must be finite and > 0 (default %v)", ErrInvalidParameter, t, DefaultTemperature)
+	}
+	return nil
+}
+
+// checkViews validates the arguments of InfoNCE.
+func checkViews[T Float](a, b Matrix[T], opt InfoNCEOptions) error {
+	if err := opt.Validate(); err != nil {
+		return err
 	}
 	if err := checkMatrix("view_a", a); err != nil {
 		return err

@@ -1,0 +1,35 @@
+# spikessl: `make demo` runs the main job, `make test` runs the tests.
+# Both work on a fresh machine with Go installed; `make test` also needs an
+# OpenCL driver for the device tests (see .ci/run), and skips them without one.
+
+GO ?= go
+GOFLAGS ?=
+
+.PHONY: demo test test-race fuzz bench build vet fmt clean
+
+demo:
+	$(GO) run ./cmd/spikessl loss --a testdata/example/view_a.npy --b testdata/example/view_b.npy --grad-out runs/example --json
+
+test: vet
+	$(GO) test $(GOFLAGS) ./...
+
+test-race:
+	$(GO) test -race ./...
+
+# Each fuzz target for 60 seconds.
+fuzz:
+	$(GO) test ./ssl -run='^$$' -fuzz=FuzzInfoNCE -fuzztime=60s
+	$(GO) test ./npyfile -run='^$$' -fuzz=FuzzRead -fuzztime=60s
+
+bench:
+	$(GO) test ./cpu -run='^$$' -bench=. -benchtime=3x
+
+build:
+	$(GO) build ./...
+
+vet:
+	@test -z "$$(gofmt -l .)" || { echo "gofmt needed on:"; gofmt -l .; exit 1; }
+	$(GO) vet ./...
+
+clean:
+	rm -rf runs
