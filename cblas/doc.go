@@ -1,0 +1,24 @@
+// Package cblas loads a system CBLAS library at run time and offers its
+// single- and double-precision matrix products (cblas_sgemm, cblas_dgemm) as
+// gonum BLAS implementations.
+//
+// The library is opened with dlopen through github.com/ebitengine/purego, so
+// the package builds with CGO_ENABLED=0 and needs no BLAS at build time.
+// Load tries, in order, libopenblas.so.0, libcblas.so.3 and libblas.so.3
+// (the Debian alternatives), or the path in the SPIKESSL_BLAS environment
+// variable when it names a file. When no library can be opened, Load returns
+// an error wrapping ErrNotFound and callers keep gonum's pure-Go BLAS.
+//
+// Only Sgemm and Dgemm call the library. Every other routine is gonum's,
+// inherited from an embedded gonum.Implementation. Sgemm and Dgemm check
+// their arguments as gonum does, and panic with gonum's messages, before
+// any pointer reaches C, so a wrong leading dimension or a short slice
+// panics in Go instead of reading past the end of a slice in C.
+//
+// # Threads
+//
+// OpenBLAS starts its own thread pool. Load sets it to one thread, because
+// package cpu spreads row blocks of its products over goroutines, and two
+// thread pools on the same cores slow each other down. SetThreads changes
+// this for callers that make few large calls from one goroutine.
+package cblas
