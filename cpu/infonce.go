@@ -76,18 +76,17 @@ func InfoNCE[T Float](a, b []T, batch, features int, opt InfoNCEOptions, gradA, 
 	u, normA := normalizeRows(a, batch, features)
 	v, normB := normalizeRows(b, batch, features)
 
-	lseRow := rowLogSumExp(&p, u, v)
-	var lseCol []float64
+	lseRow, diagRow := rowLogSumExp(&p, u, v)
+	var lseCol, diagCol []float64
 	if opt.Symmetric {
-		lseCol = rowLogSumExp(&p, v, u)
+		lseCol, diagCol = rowLogSumExp(&p, v, u)
 	}
 
 	var rowSum, colSum float64
 	for i := range batch {
-		diag := dot(u[i*features:(i+1)*features], v[i*features:(i+1)*features]) / opt.Temperature
-		rowSum += lseRow[i] - diag
+		rowSum += lseRow[i] - diagRow[i]
 		if opt.Symmetric {
-			colSum += lseCol[i] - diag
+			colSum += lseCol[i] - diagCol[i]
 		}
 	}
 	loss := rowSum / float64(batch)
@@ -149,9 +148,13 @@ func similarityTile[T Float](p *plan, x, y []T, r0, rows, c0, cols int, tile []T
 }
 
 // rowLogSumExp returns logsumexp_j(x_i·y_j / temperature) for every row i
-// of x, visiting the logits one tile at a time with an online log-sum-exp.
-func rowLogSumExp[T Float](p *plan, x, y []T) []float64 {
-	lse := make([]float64, p.batch)
+// of x, visiting the logits one tile at a time with an online log-sum-exp,
+// and the diagonal logits x_i·y_i / temperature. The diagonal is read from
+// the same tiles, so lse_i ≥ diag_i holds after rounding too and no row's
+// loss is negative.
+func rowLogSumExp[T Float](p *plan, x, y []T) (lse, diag []float64) {
+	lse = make([]float64, p.batch)
+	diag = make([]float64, p.batch)
 	runBlocks(p.blocks, p.workers, func(worker int, blocks iter.Seq[int]) {
 		tile := make([]T, p.tileRows*p.tileCols)
 		maxLogit := make([]float64, p.tileRows)
@@ -168,6 +171,9 @@ func rowLogSumExp[T Float](p *plan, x, y []T) []float64 {
 				similarityTile(p, x, y, r0, rows, c0, cols, tile)
 				for r := range rows {
 					row := tile[r*cols : (r+1)*cols]
+					if d := r0 + r - c0; d >= 0 && d < cols {
+						diag[r0+r] = float64(row[d])
+					}
 					m := maxOf(row)
 					if m > maxLogit[r] {
 						// Rescale the running sum to the new maximum.
@@ -182,7 +188,7 @@ func rowLogSumExp[T Float](p *plan, x, y []T) []float64 {
 			}
 		}
 	})
-	return lse
+	return lse, diag
 }
 
 // backward returns the gradients of the loss with respect to the normalised
