@@ -26,7 +26,7 @@ type command struct {
 	run func(ctx context.Context, env *environment, args []string) error
 }
 
-// environment is what a command reads and writes besides its arguments.
+// environment holds a command's output streams and logger.
 type environment struct {
 	stdout, stderr io.Writer
 	// logger writes to stderr at warning level, or debug with --verbose.
@@ -76,11 +76,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
+
 	c, ok := commands[args[0]]
 	if !ok {
 		fmt.Fprintf(stderr, "spikessl: unknown command %q; run 'spikessl help' for the list\n", args[0])
 		return 2
 	}
+
 	level := slog.LevelWarn
 	rest := args[1:]
 	if i := indexOf(rest, "--verbose"); i >= 0 {
@@ -92,6 +94,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		stderr: stderr,
 		logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
 	}
+
 	err := c.run(ctx, env, rest)
 	switch {
 	case err == nil:
@@ -99,6 +102,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	}
+
 	msg := strings.ReplaceAll(err.Error(), "\n", "; ")
 	fmt.Fprintf(stderr, "spikessl: %s: %s\n", c.name, msg)
 	if errors.Is(err, errUsage) {
@@ -129,22 +133,30 @@ func indexOf(args []string, s string) int {
 	return -1
 }
 
-// newFlagSet returns a flag set for a command that reports its errors as
-// usage errors instead of exiting.
-func newFlagSet(env *environment, name, usage string) *flag.FlagSet {
+// flagSet is a command's flags with its usage text.
+type flagSet struct {
+	*flag.FlagSet
+	usage  string
+	stdout io.Writer
+}
+
+// newFlagSet returns a flag set for a command. Parse errors are returned,
+// not printed, so that each error stays one line; -h prints the usage to
+// stdout.
+func newFlagSet(env *environment, name, usage string) *flagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(env.stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(env.stderr, "usage: spikessl %s %s\n", name, usage)
-		fs.PrintDefaults()
-	}
-	return fs
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return &flagSet{FlagSet: fs, usage: fmt.Sprintf("usage: spikessl %s %s", name, usage), stdout: env.stdout}
 }
 
 // parseFlags parses args with fs and rejects positional arguments.
-func parseFlags(fs *flag.FlagSet, args []string) error {
+func parseFlags(fs *flagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(fs.stdout, fs.usage)
+			fs.SetOutput(fs.stdout)
+			fs.PrintDefaults()
 			return err
 		}
 		return asUsage(err)
