@@ -61,8 +61,8 @@ func ReadFile[T float32 | float64](path string) (Array[T], error) {
 // With a known size, the header is checked against it before any memory
 // is allocated for the data, and r is not read past size bytes. With an
 // unknown size, the data is read in chunks of 64 KiB and the result grows
-// with the bytes actually delivered, so a header that claims more data
-// than r holds costs no more memory than the data it does hold. After the
+// with the bytes actually delivered. A header that claims more data than r
+// holds then costs no more memory than the data it does hold. After the
 // array, r must be at its end.
 //
 // Elements convert to T as Go converts numbers: integers and float64

@@ -20,11 +20,11 @@ import (
 // fixture is one entry of testdata/fixtures.json, written by
 // testdata/gen_fixtures.py with NumPy.
 type fixture struct {
-	Dtype   string        `json:"dtype"`
-	Shape   []int         `json:"shape"`
-	Fortran bool          `json:"fortran"`
-	Values  []any         `json:"values"` // json.Number, or "nan", "inf", "-inf", "-0"
-	Error   string        `json:"error"`
+	Dtype   string `json:"dtype"`
+	Shape   []int  `json:"shape"`
+	Fortran bool   `json:"fortran"`
+	Values  []any  `json:"values"` // json.Number, or "nan", "inf", "-inf", "-0"
+	Error   string `json:"error"`
 }
 
 func loadFixtures(t *testing.T) map[string]fixture {

@@ -85,7 +85,7 @@ func checkShape(path string, shape []int, count int) error {
 		return &fileError{path: path, msg: fmt.Sprintf("shape %s has more elements than fit in an int", shapeString(shape))}
 	}
 	if n != count {
-		return &fileError{path: path, msg: fmt.Sprintf("shape %s holds %d elements but the data has %d", shapeString(shape), n, count)}
+		return &fileError{path: path, msg: fmt.Sprintf("shape %s has %d elements but the data has %d", shapeString(shape), n, count)}
 	}
 	return nil
 }
