@@ -1,0 +1,211 @@
+package gpu
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// ErrDimension reports a slice whose length does not match the dimensions
+// passed with it.
+var ErrDimension = errors.New("gpu: slice length does not match dimensions")
+
+// InfoNCE64 returns the InfoNCE loss of the float64 views a and b, each
+// (batch, features) and row-major, and writes the gradients into gradA and
+// gradB unless they are nil. It computes what package cpu's InfoNCE
+// computes; see kernels/infonce.cl for the method.
+func (b *Backend) InfoNCE64(a, v []float64, batch, features int, temperature float64, symmetric bool, gradA, gradB []float64) (float64, error) {
+	return infoNCE(b, a, v, batch, features, temperature, symmetric, gradA, gradB)
+}
+
+// InfoNCE32 is InfoNCE64 for float32 views. Logits and sums are float32 on
+// the device; the loss is summed over rows in float64 on the host.
+func (b *Backend) InfoNCE32(a, v []float32, batch, features int, temperature float64, symmetric bool, gradA, gradB []float32) (float64, error) {
+	return infoNCE(b, a, v, batch, features, temperature, symmetric, gradA, gradB)
+}
+
+func infoNCE[T float32 | float64](b *Backend, a, v []T, batch, features int, temperature float64, symmetric bool, gradA, gradB []T) (float64, error) {
+	n := batch * features
+	if batch < 0 || features < 0 || len(a) != n || len(v) != n {
+		return 0, fmt.Errorf("%w: views of %d and %d elements for shape (%d, %d)", ErrDimension, len(a), len(v), batch, features)
+	}
+	if (gradA != nil && len(gradA) != n) || (gradB != nil && len(gradB) != n) {
+		return 0, fmt.Errorf("%w: gradients of %d and %d elements for shape (%d, %d)", ErrDimension, len(gradA), len(gradB), batch, features)
+	}
+	if !(temperature > 0) || math.IsInf(temperature, 1) {
+		return 0, fmt.Errorf("gpu: temperature %v is invalid: must be finite and > 0", temperature)
+	}
+	if batch < 2 || features == 0 {
+		clear(gradA)
+		clear(gradB)
+		return 0, nil
+	}
+
+	elem := sizeOf[T]()
+	viewBytes := int64(n) * int64(elem)
+	if err := b.checkAlloc(fmt.Sprintf("a (%d, %d) view", batch, features), viewBytes); err != nil {
+		return 0, err
+	}
+	views := int64(2)
+	if gradA != nil || gradB != nil {
+		views = 3 // the gradients are computed one view at a time
+	}
+	if err := b.checkTotal(fmt.Sprintf("InfoNCE on (%d, %d) views", batch, features), views*viewBytes+6*int64(batch)*int64(elem)); err != nil {
+		return 0, err
+	}
+
+	s, err := begin[T](b)
+	if err != nil {
+		return 0, err
+	}
+	defer s.end()
+	f := &forward[T]{s: s, batch: batch, features: features, invTemp: 1 / temperature, symmetric: symmetric}
+	loss, err := f.run(a, v)
+	if err != nil {
+		return 0, err
+	}
+	if gradA == nil && gradB == nil {
+		return loss, nil
+	}
+	if err := f.gradients(temperature, gradA, gradB); err != nil {
+		return 0, err
+	}
+	return loss, nil
+}
+
+// forward holds the device buffers of one InfoNCE call between the
+// forward and the backward pass.
+type forward[T float32 | float64] struct {
+	s                     *session
+	batch, features       int
+	invTemp               float64
+	symmetric             bool
+	u, v                  *Buffer // the normalised views
+	normU, normV          *Buffer // the unclamped row norms
+	lseRow, lseCol, diag  *Buffer
+	rowGlobal, tileLocal  []int
+	normGlobal, normLocal []int
+}
+
+// run normalises the views on the device, computes the row (and column)
+// log-sum-exp and the diagonal logits, and returns the loss.
+func (f *forward[T]) run(a, v []T) (float64, error) {
+	s, batch, features := f.s, f.batch, f.features
+	elem := sizeOf[T]()
+	tile := s.b.tile
+	f.tileLocal = []int{tile, tile}
+	f.rowGlobal = []int{tile, groups(batch, tile)}
+	f.normLocal = []int{s.b.normWG}
+	f.normGlobal = []int{groups(batch, s.b.normWG)}
+
+	var err error
+	if f.u, err = s.keep(bufferFrom(s.b.ctx, a, false)); err != nil {
+		return 0, err
+	}
+	if f.v, err = s.keep(bufferFrom(s.b.ctx, v, false)); err != nil {
+		return 0, err
+	}
+	for _, out := range []**Buffer{&f.normU, &f.normV, &f.lseRow, &f.diag} {
+		if *out, err = s.newBuffer(batch, elem); err != nil {
+			return 0, err
+		}
+	}
+	if f.symmetric {
+		if f.lseCol, err = s.newBuffer(batch, elem); err != nil {
+			return 0, err
+		}
+	}
+
+	rows, cols := int32(batch), int32(features)
+	if err := s.launch("rows", "normalize_rows", f.normGlobal, f.normLocal, f.u, f.normU, rows, cols); err != nil {
+		return 0, err
+	}
+	if err := s.launch("rows", "normalize_rows", f.normGlobal, f.normLocal, f.v, f.normV, rows, cols); err != nil {
+		return 0, err
+	}
+	invTemp := s.scalar(f.invTemp)
+	if err := s.launch("infonce", "infonce_lse", f.rowGlobal, f.tileLocal, f.u, f.v, rows, cols, invTemp, f.lseRow, f.diag, int32(1)); err != nil {
+		return 0, err
+	}
+	if f.symmetric {
+		if err := s.launch("infonce", "infonce_lse", f.rowGlobal, f.tileLocal, f.v, f.u, rows, cols, invTemp, f.lseCol, f.diag, int32(0)); err != nil {
+			return 0, err
+		}
+	}
+
+	lseRow := make([]T, batch)
+	diag := make([]T, batch)
+	if err := read(s.b.ctx, f.lseRow, lseRow); err != nil {
+		return 0, err
+	}
+	if err := read(s.b.ctx, f.diag, diag); err != nil {
+		return 0, err
+	}
+	var lseCol []T
+	if f.symmetric {
+		lseCol = make([]T, batch)
+		if err := read(s.b.ctx, f.lseCol, lseCol); err != nil {
+			return 0, err
+		}
+	}
+
+	var rowSum, colSum float64
+	for i := range batch {
+		rowSum += float64(lseRow[i]) - float64(diag[i])
+		if f.symmetric {
+			colSum += float64(lseCol[i]) - float64(diag[i])
+		}
+	}
+	if f.symmetric {
+		return 0.5 * (rowSum + colSum) / float64(batch), nil
+	}
+	return rowSum / float64(batch), nil
+}
+
+// gradients runs the backward pass for each requested view: the logit
+// tiles are recomputed, dL/du (or dL/dv) is accumulated on the device and
+// mapped back through the normalisation.
+func (f *forward[T]) gradients(temperature float64, gradA, gradB []T) error {
+	s := f.s
+	rows, cols := int32(f.batch), int32(f.features)
+	scale := 1 / (float64(f.batch) * temperature)
+	diagWeight := 1.0
+	symmetric := int32(0)
+	if f.symmetric {
+		scale /= 2
+		diagWeight = 2
+		symmetric = 1
+	}
+
+	grad, err := s.newBuffer(f.batch*f.features, sizeOf[T]())
+	if err != nil {
+		return err
+	}
+	for _, pass := range []struct {
+		out              []T
+		x, y, norms      *Buffer
+		lseOwn, lseOther *Buffer
+		useOwn, useOther int32
+	}{
+		// dL/du: the row lse is the view's own, the column lse the other's.
+		{gradA, f.u, f.v, f.normU, f.lseRow, f.lseCol, 1, symmetric},
+		// dL/dv: the column lse is the view's own, the row lse the other's.
+		{gradB, f.v, f.u, f.normV, f.lseCol, f.lseRow, symmetric, 1},
+	} {
+		if pass.out == nil {
+			continue
+		}
+		if err := s.launch("infonce", "infonce_grad", f.rowGlobal, f.tileLocal,
+			pass.x, pass.y, rows, cols, s.scalar(f.invTemp), pass.lseOwn, pass.lseOther,
+			pass.useOwn, pass.useOther, s.scalar(scale), s.scalar(diagWeight), grad); err != nil {
+			return err
+		}
+		if err := s.launch("rows", "normalize_backward", f.normGlobal, f.normLocal, grad, pass.x, pass.norms, rows, cols); err != nil {
+			return err
+		}
+		if err := read(s.b.ctx, grad, pass.out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
