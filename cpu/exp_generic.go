@@ -1,0 +1,23 @@
+//go:build !amd64 || purego
+
+package cpu
+
+// The pure-Go exponential kernels, for machines without exp_amd64.s and
+// for builds with the purego tag.
+
+// useAVX2 is false: no vector kernel is built.
+const useAVX2 = false
+
+func max32(x []float32) float32 { return max32Generic(x) }
+
+func expSum32(x []float32, shift float32) float64 { return expSum32Generic(x, shift) }
+
+func expStore32(x []float32, shift float32) float64 { return expStore32Generic(x, shift) }
+
+func expScale32(x []float32, shift, scale float32) { expScale32Generic(x, shift, scale) }
+
+func expScalePair32(x []float32, shift float32, columnShift []float32, scale float32) {
+	expScalePair32Generic(x, shift, columnShift, scale)
+}
+
+func scale32(x []float32, scale float32) { scale32Generic(x, scale) }
