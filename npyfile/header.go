@@ -67,7 +67,7 @@ func parseDtype(s string) (dtype, string) {
 		return d, fmt.Sprintf("unsupported dtype %q: %s arrays cannot be converted to floating point", s, name)
 	}
 	size, err := strconv.Atoi(rest[1:])
-	if err != nil || size <= 0 {
+	if err != nil || size <= 0 || strings.ContainsFunc(rest[1:], notDigit) {
 		return d, fmt.Sprintf("unsupported dtype %q: expected a type string such as '<f8' or '|u1'", s)
 	}
 	d.size = size
@@ -88,6 +88,8 @@ func parseDtype(s string) (dtype, string) {
 	}
 	return d, ""
 }
+
+func notDigit(r rune) bool { return r < '0' || r > '9' }
 
 // headerFields is the content of a .npy header dictionary.
 type headerFields struct {

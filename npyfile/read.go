@@ -282,16 +282,15 @@ func (rd *reader) checkEnd(lay layout) error {
 
 // readData reads and converts the array data in chunks of chunkBytes. With
 // a known size, which checkDataSize has compared with the header, the
-// result is allocated once. Otherwise it grows with the data delivered, at
-// most doubling, so its capacity stays within twice the elements read.
+// result is allocated once. Otherwise it starts empty and grows with the
+// data delivered, at most doubling, so its capacity stays within twice the
+// elements read.
 func readData[T float32 | float64](rd *reader, lay layout) ([]T, error) {
 	n := lay.elements
 	itemSize := lay.dtype.size
 	var out []T
 	if rd.size >= 0 {
 		out = make([]T, 0, n)
-	} else {
-		out = make([]T, 0, min(n, chunkBytes/itemSize))
 	}
 	buf := make([]byte, min(lay.dataBytes, chunkBytes))
 
@@ -335,6 +334,10 @@ func decode[T float32 | float64](dst []T, src []byte, d dtype) {
 			dst[i] = T(math.Float32frombits(le.Uint32(src[4*i:])))
 		}
 	case d.kind == 'f' && d.size == 8:
+		// NOTE: The Go specification leaves the result of a float64 to
+		// float32 conversion that overflows implementation-dependent. The
+		// gc compiler rounds as IEEE 754 does, to ±Inf, which
+		// TestReadConvertsToFloat32 checks.
 		for i := range dst {
 			dst[i] = T(math.Float64frombits(le.Uint64(src[8*i:])))
 		}

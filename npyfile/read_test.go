@@ -251,6 +251,7 @@ func TestReadInvalidInput(t *testing.T) {
 		{"long double", npyFile(1, "{'descr': '<f16', 'fortran_order': False, 'shape': (1,)}", nil), ErrDtype, "no 16-byte f type"},
 		{"3-byte integer", npyFile(1, "{'descr': '<i3', 'fortran_order': False, 'shape': (1,)}", nil), ErrDtype, "no 3-byte i type"},
 		{"dtype name", npyFile(1, "{'descr': 'float64', 'fortran_order': False, 'shape': (1,)}", nil), ErrDtype, `"float64"`},
+		{"signed item size", npyFile(1, "{'descr': '<f+8', 'fortran_order': False, 'shape': (1,)}", nil), ErrDtype, `"<f+8"`},
 		{"empty dtype", npyFile(1, "{'descr': '', 'fortran_order': False, 'shape': (1,)}", nil), ErrDtype, "missing the type letter"},
 		{"structured dtype", npyFile(1, "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,)}", nil), ErrDtype, "structured"},
 		{"truncated data", valid[:len(valid)-5], ErrTruncated, "shape (2, 3) of <f8 (48 bytes)"},
