@@ -8,9 +8,12 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 )
 
-// BLASName returns a description of the BLAS implementations installed in
-// gonum's blas32 and blas64 packages.
+// BLASName returns a description of the BLAS implementations that the
+// matrix products use, for example "OpenBLAS 0.3.21 … (libopenblas.so.0,
+// 1 thread)" or "gonum (pure Go)". The first call selects the BLAS, as the
+// first matrix product does.
 func BLASName() string {
+	selectBLAS()
 	name32 := implName(blas32.Implementation())
 	name64 := implName(blas64.Implementation())
 	if name32 == name64 {

@@ -31,7 +31,11 @@ type InfoNCEOptions struct {
 	Symmetric bool
 
 	// TileRows and TileCols set the tile of the similarity matrix that is
-	// held at once. Zero selects DefaultTileRows and DefaultTileCols.
+	// held at once. Zero selects DefaultTileRows and DefaultTileCols. The
+	// loss alone is computed in tiles of TileRows × TileCols logits; with
+	// gradients, each worker holds a strip of TileRows × batch logits, so
+	// that a whole row is at hand, and TileCols is used only by the
+	// symmetric loss.
 	TileRows, TileCols int
 
 	// Workers is the number of goroutines. Zero selects GOMAXPROCS.
@@ -52,9 +56,16 @@ var ErrDimension = errors.New("cpu: slice length does not match dimensions")
 // the mean of that and the same quantity over columns. A batch of fewer than
 // two rows has loss 0 and zero gradients.
 //
-// The result depends only on the inputs and opt: blocks of rows are
-// assigned to workers statically and partial sums are reduced in a fixed
-// order, so repeated calls give bit-identical results.
+// The loss alone costs one batch × batch × features matrix product. With
+// gradients it costs three, computed strip by strip, or five with
+// opt.Symmetric, which needs every column's log-sum-exp first. float32
+// exponentials use a vector kernel with a relative error of at most 1.1e-7
+// (see exp.go); float64 ones use math.Exp.
+//
+// The result depends only on the inputs, opt, the worker count and the
+// installed BLAS: blocks of rows are assigned to workers statically and
+// partial sums are reduced in a fixed order, so repeated calls give
+// bit-identical results.
 func InfoNCE[T Float](a, b []T, batch, features int, opt InfoNCEOptions, gradA, gradB []T) (float64, error) {
 	n := batch * features
 	if batch < 0 || features < 0 || len(a) != n || len(b) != n {
@@ -76,35 +87,45 @@ func InfoNCE[T Float](a, b []T, batch, features int, opt InfoNCEOptions, gradA, 
 	u, normA := normalizeRows(a, batch, features)
 	v, normB := normalizeRows(b, batch, features)
 
-	lseRow, diagRow := rowLogSumExp(&p, u, v)
-	var lseCol, diagCol []float64
-	if opt.Symmetric {
-		lseCol, diagCol = rowLogSumExp(&p, v, u)
-	}
-
-	var rowSum, colSum float64
-	for i := range batch {
-		rowSum += lseRow[i] - diagRow[i]
-		if opt.Symmetric {
-			colSum += lseCol[i] - diagCol[i]
-		}
-	}
-	loss := rowSum / float64(batch)
-	if opt.Symmetric {
-		loss = 0.5 * (rowSum + colSum) / float64(batch)
-	}
-
 	if gradA == nil && gradB == nil {
-		return loss, nil
+		lseRow, diagRow := rowLogSumExp(&p, u, v)
+		if !opt.Symmetric {
+			return meanRowLoss(lseRow, diagRow), nil
+		}
+		lseCol, diagCol := rowLogSumExp(&p, v, u)
+		return 0.5 * (meanRowLoss(lseRow, diagRow) + meanRowLoss(lseCol, diagCol)), nil
 	}
-	gradU, gradV := backward(&p, u, v, lseRow, lseCol)
+
+	// The gradients with respect to the normalised views are accumulated
+	// in gradA and gradB, then mapped through the normalisation in place.
+	var loss float64
+	if opt.Symmetric {
+		lseRow, diagRow := rowLogSumExp(&p, u, v)
+		lseCol, diagCol := rowLogSumExp(&p, v, u)
+		loss = 0.5 * (meanRowLoss(lseRow, diagRow) + meanRowLoss(lseCol, diagCol))
+		gradientStrips(&p, u, v, lseRow, lseCol, gradA, gradB)
+	} else {
+		lseRow, diagRow := gradientStrips(&p, u, v, nil, nil, gradA, gradB)
+		loss = meanRowLoss(lseRow, diagRow)
+	}
 	if gradA != nil {
-		normalizeBackward(gradA, gradU, u, normA, features)
+		normalizeBackward(gradA, gradA, u, normA, features)
 	}
 	if gradB != nil {
-		normalizeBackward(gradB, gradV, v, normB, features)
+		normalizeBackward(gradB, gradB, v, normB, features)
 	}
 	return loss, nil
+}
+
+// meanRowLoss returns the mean over rows of lse_i − diag_i. A row's exact
+// loss is positive, because lse_i ≥ diag_i + log(1 + Σ_{j≠i} exp(s_ij −
+// s_ii)), so a difference that rounding leaves below zero counts as zero.
+func meanRowLoss(lse, diag []float64) float64 {
+	var sum float64
+	for i := range lse {
+		sum += max(lse[i]-diag[i], 0)
+	}
+	return sum / float64(len(lse))
 }
 
 // plan holds the tiling of one InfoNCE call.
@@ -144,7 +165,7 @@ func newPlan(batch, features int, opt InfoNCEOptions) plan {
 // [c0, c0+cols) of y into tile, as a rows × cols row-major matrix.
 func similarityTile[T Float](p *plan, x, y []T, r0, rows, c0, cols int, tile []T) {
 	f := p.features
-	gemm(blas.NoTrans, blas.Trans, rows, cols, f, 1/p.temperature, x[r0*f:], f, y[c0*f:], f, 0, tile, cols)
+	gemmSerial(blas.NoTrans, blas.Trans, rows, cols, f, 1/p.temperature, x[r0*f:], f, y[c0*f:], f, 0, tile, cols)
 }
 
 // rowLogSumExp returns logsumexp_j(x_i·y_j / temperature) for every row i
@@ -174,13 +195,13 @@ func rowLogSumExp[T Float](p *plan, x, y []T) (lse, diag []float64) {
 					if d := r0 + r - c0; d >= 0 && d < cols {
 						diag[r0+r] = float64(row[d])
 					}
-					m := maxOf(row)
+					m := rowMax(row)
 					if m > maxLogit[r] {
 						// Rescale the running sum to the new maximum.
 						sumExp[r] *= math.Exp(maxLogit[r] - m)
 						maxLogit[r] = m
 					}
-					sumExp[r] += sumExpShifted(row, maxLogit[r])
+					sumExp[r] += rowExpSum(row, maxLogit[r])
 				}
 			}
 			for r := range rows {
@@ -189,74 +210,6 @@ func rowLogSumExp[T Float](p *plan, x, y []T) (lse, diag []float64) {
 		}
 	})
 	return lse, diag
-}
-
-// backward returns the gradients of the loss with respect to the normalised
-// views u and v, recomputing each logit tile. For the row-wise loss
-// dL/ds_ij = (P_ij − δ_ij)/batch with P_ij = exp(s_ij − lseRow_i); the
-// column-wise loss adds the same with exp(s_ij − lseCol_j), and the
-// symmetric loss averages the two. Then dL/du = G·v and dL/dv = Gᵀ·u with
-// G = dL/ds / temperature.
-func backward[T Float](p *plan, u, v []T, lseRow, lseCol []float64) (gradU, gradV []T) {
-	f := p.features
-	gradU = make([]T, p.batch*f)
-	// Each worker accumulates its own gradV, summed in worker order below,
-	// because every row block contributes to every row of gradV.
-	partial := make([][]T, p.workers)
-	for w := range partial {
-		partial[w] = make([]T, p.batch*f)
-	}
-
-	scale := 1 / (float64(p.batch) * p.temperature)
-	if lseCol != nil {
-		scale /= 2
-	}
-	runBlocks(p.blocks, p.workers, func(worker int, blocks iter.Seq[int]) {
-		tile := make([]T, p.tileRows*p.tileCols)
-		gradVw := partial[worker]
-		for block := range blocks {
-			r0 := block * p.tileRows
-			rows := min(p.tileRows, p.batch-r0)
-			for c0 := 0; c0 < p.batch; c0 += p.tileCols {
-				cols := min(p.tileCols, p.batch-c0)
-				similarityTile(p, u, v, r0, rows, c0, cols, tile)
-				for r := range rows {
-					row := tile[r*cols : (r+1)*cols]
-					softmaxGrad(row, lseRow[r0+r], lseCol, c0, r0+r, scale)
-				}
-				gemm(blas.NoTrans, blas.NoTrans, rows, f, cols, 1, tile, cols, v[c0*f:], f, 1, gradU[r0*f:], f)
-				gemm(blas.Trans, blas.NoTrans, cols, f, rows, 1, tile, cols, u[r0*f:], f, 1, gradVw[c0*f:], f)
-			}
-		}
-	})
-
-	gradV = partial[0]
-	for _, gradVw := range partial[1:] {
-		for i, x := range gradVw {
-			gradV[i] += x
-		}
-	}
-	return gradU, gradV
-}
-
-// softmaxGrad overwrites the logits of row i, at columns [c0, c0+len(row)),
-// with scale·(P_ij − δ_ij), or with scale·(P_ij + Q_ij − 2δ_ij) when the
-// column log-sum-exps lseCol are given (Q_ij = exp(s_ij − lseCol_j)).
-func softmaxGrad[T Float](row []T, lse float64, lseCol []float64, c0, i int, scale float64) {
-	for c, s := range row {
-		g := math.Exp(float64(s) - lse)
-		if lseCol != nil {
-			g += math.Exp(float64(s) - lseCol[c0+c])
-		}
-		row[c] = T(scale * g)
-	}
-	if d := i - c0; d >= 0 && d < len(row) {
-		diag := 1.0
-		if lseCol != nil {
-			diag = 2
-		}
-		row[d] -= T(scale * diag)
-	}
 }
 
 // normalizeRows returns x with each row divided by max(‖row‖, NormEpsilon),
@@ -328,23 +281,6 @@ func dot[T Float](x, y []T) float64 {
 	var sum float64
 	for i, v := range x {
 		sum += float64(v) * float64(y[i])
-	}
-	return sum
-}
-
-func maxOf[T Float](x []T) float64 {
-	m := math.Inf(-1)
-	for _, v := range x {
-		m = max(m, float64(v))
-	}
-	return m
-}
-
-// sumExpShifted returns Σ exp(x_i − shift).
-func sumExpShifted[T Float](x []T, shift float64) float64 {
-	var sum float64
-	for _, v := range x {
-		sum += math.Exp(float64(v) - shift)
 	}
 	return sum
 }

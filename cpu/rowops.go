@@ -1,0 +1,71 @@
+package cpu
+
+import "math"
+
+// Operations on one row of logits. float32 rows use the vector kernels of
+// exp.go; float64 rows use math.Exp, so that the float64 path stays the
+// exact reference.
+
+// rowMax returns the largest element of row, or −Inf for an empty row.
+func rowMax[T Float](row []T) float64 {
+	if row32, ok := any(row).([]float32); ok {
+		return float64(max32(row32))
+	}
+	m := math.Inf(-1)
+	for _, v := range row {
+		m = max(m, float64(v))
+	}
+	return m
+}
+
+// rowExpSum returns Σ exp(row_i − shift). For a float32 row, shift must be
+// a float32 value, such as a maximum returned by rowMax.
+func rowExpSum[T Float](row []T, shift float64) float64 {
+	if row32, ok := any(row).([]float32); ok {
+		return expSum32(row32, float32(shift))
+	}
+	var sum float64
+	for _, v := range row {
+		sum += math.Exp(float64(v) - shift)
+	}
+	return sum
+}
+
+// rowExpStore overwrites each row_i with exp(row_i − shift) and returns
+// their sum. For a float32 row, shift must be a float32 value.
+func rowExpStore[T Float](row []T, shift float64) float64 {
+	if row32, ok := any(row).([]float32); ok {
+		return expStore32(row32, float32(shift))
+	}
+	var sum float64
+	for i, v := range row {
+		e := math.Exp(float64(v) - shift)
+		row[i] = T(e)
+		sum += e
+	}
+	return sum
+}
+
+// rowScale multiplies each row_i by scale.
+func rowScale[T Float](row []T, scale float64) {
+	if row32, ok := any(row).([]float32); ok {
+		scale32(row32, float32(scale))
+		return
+	}
+	for i, v := range row {
+		row[i] = T(float64(v) * scale)
+	}
+}
+
+// rowExpScalePair overwrites each row_i with
+// scale·(exp(row_i − shift) + exp(row_i − columnShift_i)). columnShift32
+// is columnShift rounded to float32, used for float32 rows.
+func rowExpScalePair[T Float](row []T, shift float64, columnShift []float64, columnShift32 []float32, scale float64) {
+	if row32, ok := any(row).([]float32); ok {
+		expScalePair32(row32, float32(shift), columnShift32, float32(scale))
+		return
+	}
+	for i, v := range row {
+		row[i] = T(scale * (math.Exp(float64(v)-shift) + math.Exp(float64(v)-columnShift[i])))
+	}
+}
