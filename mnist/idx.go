@@ -135,7 +135,7 @@ func readIDX(path string, ndim int) ([]int, []uint8, error) {
 	// (plus one to detect trailing data), growing the buffer as data
 	// arrives. An uncompressed file must also be large enough on disk.
 	if src == io.Reader(r) && info.Size() < int64(4+4*ndim+size) {
-		return nil, nil, fmt.Errorf("%w: %s: header declares %v = %d bytes of data, the file has %d", ErrFormat, path, dims, size, info.Size()-int64(4+4*ndim))
+		return nil, nil, fmt.Errorf("%w: %s: data is truncated: header declares %v = %d bytes, the file has %d", ErrFormat, path, dims, size, info.Size()-int64(4+4*ndim))
 	}
 	var buf bytes.Buffer
 	got, err := io.Copy(&buf, io.LimitReader(src, int64(size)+1))

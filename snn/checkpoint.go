@@ -36,6 +36,9 @@ func (t *Trainer) Save(path string, extra map[string]float64) (err error) {
 	if err := gob.NewEncoder(tmp).Encode(checkpoint{Version: checkpointVersion, Trainer: t, Extra: extra}); err != nil {
 		return fmt.Errorf("snn: writing checkpoint %s: %w", path, err)
 	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("snn: writing checkpoint %s: %w", path, err)
+	}
 	if err := tmp.Sync(); err != nil {
 		return fmt.Errorf("snn: writing checkpoint %s: %w", path, err)
 	}
