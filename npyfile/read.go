@@ -211,16 +211,16 @@ func (rd *reader) readHeader() (layout, error) {
 	return lay, nil
 }
 
-// readFull reads len(p) bytes of the preamble, named what in errors.
-func (rd *reader) readFull(p []byte, what string) error {
+// readFull reads len(p) bytes of the preamble. Errors name the field.
+func (rd *reader) readFull(p []byte, field string) error {
 	_, err := io.ReadFull(rd.r, p)
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return rd.fail(ErrTruncated, nil, "the file ends inside %s", what)
+		return rd.fail(ErrTruncated, nil, "the file ends inside %s", field)
 	default:
-		return rd.fail(nil, err, "reading %s failed", what)
+		return rd.fail(nil, err, "reading %s failed", field)
 	}
 }
 
@@ -268,8 +268,8 @@ func (rd *reader) checkDataSize(lay layout) error {
 
 // checkEnd verifies that a reader of unknown size ends after the data.
 func (rd *reader) checkEnd(lay layout) error {
-	var one [1]byte
-	n, err := io.ReadFull(rd.r, one[:])
+	var extra [1]byte
+	n, err := io.ReadFull(rd.r, extra[:])
 	switch {
 	case n > 0:
 		return rd.fail(ErrFormat, nil, "header claims %s but more data follows; trailing data is not allowed", lay.describe())
