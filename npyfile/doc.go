@@ -27,8 +27,8 @@
 //   - the byte count that the shape and dtype imply, against the bytes left
 //     in the file.
 //
-// When the size is unknown, as for a pipe, the data is read in 64 KiB
-// chunks and memory grows with the bytes actually delivered.
+// When the size is unknown, as for a pipe, the data is read in chunks
+// of up to 64 KiB and memory grows with the bytes actually delivered.
 //
 // The reader does not use npyio (codeberg.org/sbinet/npyio) because npyio
 // v0.14.0 allocates its result from the header's shape before it reads any

@@ -19,8 +19,8 @@ func allocatedBytes() uint64 {
 // maxReadAlloc bounds what one Read of n input bytes may allocate. The
 // result takes at most 8 bytes of float64 per input byte. A Fortran-order
 // transposition, or growing the result when the size is unknown, takes as
-// much again. The constant covers the 64 KiB chunk buffer and small
-// allocations.
+// much again. The constant covers the chunk buffer of at most 64 KiB
+// and small allocations.
 func maxReadAlloc(n int) uint64 {
 	return uint64(32*n + 1<<20)
 }

@@ -30,6 +30,10 @@ type Array[T float32 | float64] struct {
 // multiple of every item size, so no item straddles two chunks.
 const chunkBytes = 64 << 10
 
+// firstChunkBytes is the first buffer size when the input size is unknown.
+// Like chunkBytes, it is a multiple of every item size.
+const firstChunkBytes = 4 << 10
+
 // ReadFile reads the .npy file at path and converts its elements to T.
 // For a regular file the size from the file system bounds what the header
 // may claim before anything is allocated. Other files, such as pipes, are
@@ -60,10 +64,10 @@ func ReadFile[T float32 | float64](path string) (Array[T], error) {
 //
 // With a known size, the header is checked against it before any memory
 // is allocated for the data, and r is not read past size bytes. With an
-// unknown size, the data is read in chunks of 64 KiB and the result grows
-// with the bytes actually delivered. A header that claims more data than r
-// holds then costs no more memory than the data it does hold. After the
-// array, r must be at its end.
+// unknown size, the data is read in chunks of up to 64 KiB and the result
+// grows with the bytes actually delivered. A header that claims more data
+// than r holds then costs memory in proportion to the data that r does
+// hold. After the array, r must be at its end.
 //
 // Elements convert to T as Go converts numbers: integers and float64
 // values round to the nearest representable value, float64 values beyond
@@ -289,10 +293,15 @@ func readData[T float32 | float64](rd *reader, lay layout) ([]T, error) {
 	n := lay.elements
 	itemSize := lay.dtype.size
 	var out []T
+	bufSize := int64(chunkBytes)
 	if rd.size >= 0 {
 		out = make([]T, 0, n)
+	} else {
+		// Start small and double up to chunkBytes, so that a header that
+		// claims much more data than arrives costs only a few KiB.
+		bufSize = firstChunkBytes
 	}
-	buf := make([]byte, min(lay.dataBytes, chunkBytes))
+	buf := make([]byte, min(lay.dataBytes, bufSize))
 
 	for done := int64(0); done < lay.dataBytes; {
 		chunk := buf[:min(int64(len(buf)), lay.dataBytes-done)]
@@ -313,6 +322,10 @@ func readData[T float32 | float64](rd *reader, lay layout) ([]T, error) {
 		out = out[:len(out)+count]
 		decode(out[len(out)-count:], chunk, lay.dtype)
 		done += int64(len(chunk))
+
+		if len(buf) < chunkBytes && done < lay.dataBytes {
+			buf = make([]byte, min(2*int64(len(buf)), chunkBytes, lay.dataBytes-done))
+		}
 	}
 	return out, nil
 }
