@@ -20,6 +20,12 @@ var ErrNotFound = errors.New("cblas: no CBLAS library found")
 // "gonum" or "none" keeps gonum's pure-Go BLAS, and a path opens that file.
 const EnvVar = "SPIKESSL_BLAS"
 
+// CoreTypeEnvVar is the environment variable that selects the kernels of
+// an OpenBLAS built with DYNAMIC_ARCH. Load sets it from the CPU's
+// features when it is unset: SkylakeX with AVX-512, Haswell with AVX2 and
+// FMA. The setting is inherited by child processes.
+const CoreTypeEnvVar = "OPENBLAS_CORETYPE"
+
 // DefaultLibraries are the file names that Load tries, in order, when
 // SPIKESSL_BLAS does not name a file.
 var DefaultLibraries = []string{"libopenblas.so.0", "libcblas.so.3", "libblas.so.3"}
@@ -107,6 +113,17 @@ func Load() (*Library, error) {
 		return nil, fmt.Errorf("%w: %s=%s selects gonum's pure-Go BLAS", ErrNotFound, EnvVar, env)
 	default:
 		names = []string{env}
+	}
+
+	// OpenBLAS built with DYNAMIC_ARCH reads OPENBLAS_CORETYPE when it is
+	// loaded. Version 0.3.21 falls back to its Prescott (SSE3) kernels on
+	// CPU models it does not know, several times slower than the AVX-512
+	// ones, so the kernels are chosen from the CPU's features unless the
+	// caller set the variable.
+	if _, set := os.LookupEnv(CoreTypeEnvVar); !set {
+		if core := coreType(); core != "" {
+			_ = os.Setenv(CoreTypeEnvVar, core)
+		}
 	}
 
 	var failures []string

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 
@@ -214,5 +215,16 @@ func TestLibraryThreads(t *testing.T) {
 	}
 	if s := lib.String(); !strings.Contains(s, lib.Path()) || !strings.Contains(s, "2 threads") {
 		t.Fatalf("String() = %q, want the path and thread count", s)
+	}
+}
+
+func TestLoadSetsCoreType(t *testing.T) {
+	loadOrSkip(t)
+	want := coreType()
+	if want == "" {
+		t.Skip("no OpenBLAS kernel family is chosen for this CPU")
+	}
+	if got := os.Getenv(CoreTypeEnvVar); got == "" {
+		t.Fatalf("%s is empty after Load, want %s or the caller's setting", CoreTypeEnvVar, want)
 	}
 }
