@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestParseArgsDefaults(t *testing.T) {
+	cfg, err := parseArgs(nil, new(bytes.Buffer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(cfg.ops, ",") != "loss,grad" {
+		t.Errorf("ops = %v, want loss,grad", cfg.ops)
+	}
+	if len(cfg.batches) != 3 || cfg.batches[0] != 1024 || cfg.batches[2] != 8192 {
+		t.Errorf("batches = %v, want [1024 4096 8192]", cfg.batches)
+	}
+	if cfg.repeat != 5 {
+		t.Errorf("repeat = %d, want 5", cfg.repeat)
+	}
+}
+
+func TestParseArgsLists(t *testing.T) {
+	cfg, err := parseArgs([]string{"--batch", "4096, 1024,4096", "--precision", "float64,float32", "--ops", "csdp"}, new(bytes.Buffer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.batches) != 2 || cfg.batches[0] != 1024 || cfg.batches[1] != 4096 {
+		t.Errorf("batches = %v, want [1024 4096]", cfg.batches)
+	}
+	if strings.Join(cfg.precisions, ",") != "float64,float32" {
+		t.Errorf("precisions = %v", cfg.precisions)
+	}
+}
+
+func TestParseArgsInvalid(t *testing.T) {
+	cases := []struct {
+		name    string
+		args    []string
+		message string
+	}{
+		{"unknown op", []string{"--ops", "loss,train"}, `"train" is not one of loss, grad, csdp`},
+		{"zero batch", []string{"--batch", "0"}, `--batch: "0" is not a positive integer`},
+		{"word batch", []string{"--batch", "1024,big"}, `"big" is not a positive integer`},
+		{"empty features", []string{"--features", ""}, `--features: "" is not a positive integer`},
+		{"unknown backend", []string{"--backends", "cuda"}, `"cuda" is not one of cpu, opencl`},
+		{"unknown precision", []string{"--precision", "float16"}, `"float16" is not one of float32, float64`},
+		{"zero repeat", []string{"--repeat", "0"}, "--repeat is 0"},
+		{"negative temperature", []string{"--temperature", "-1"}, "--temperature is -1"},
+		{"plot not png", []string{"--plot", "out.svg"}, "must name a .png file"},
+		{"positional argument", []string{"extra"}, `unexpected argument "extra"`},
+		{"unknown flag", []string{"--gpu"}, "flag provided but not defined"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parseArgs(tc.args, new(bytes.Buffer))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), tc.message) {
+				t.Fatalf("error %q does not contain %q", err, tc.message)
+			}
+		})
+	}
+}
+
+func TestRunInvalidFlagExitStatus(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"--repeat", "-3"}, &stdout, &stderr); code != 2 {
+		t.Fatalf("exit status %d, want 2", code)
+	}
+	if !strings.HasPrefix(stderr.String(), "gpubench: ") || !strings.Contains(stderr.String(), "usage: gpubench") {
+		t.Fatalf("stderr %q lacks the error and usage lines", stderr.String())
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	cases := []struct {
+		times              []float64
+		median, minT, maxT float64
+	}{
+		{[]float64{3, 1, 2}, 2, 1, 3},
+		{[]float64{4, 1, 3, 2}, 2.5, 1, 4},
+		{[]float64{5}, 5, 5, 5},
+	}
+	for _, tc := range cases {
+		r := record{Op: "loss", Batch: 1000, Features: 100}
+		r.summarize(tc.times)
+		if r.MedianSeconds != tc.median || r.MinSeconds != tc.minT || r.MaxSeconds != tc.maxT {
+			t.Errorf("times %v: median, min, max = %v, %v, %v, want %v, %v, %v",
+				tc.times, r.MedianSeconds, r.MinSeconds, r.MaxSeconds, tc.median, tc.minT, tc.maxT)
+		}
+		if want := 2 * 1000 * 1000 * 100 / tc.median / 1e9; math.Abs(r.GFLOPS-want) > 1e-12 {
+			t.Errorf("times %v: GFLOP/s = %v, want %v", tc.times, r.GFLOPS, want)
+		}
+	}
+}
+
+func TestFlops(t *testing.T) {
+	cases := []struct {
+		op   string
+		want float64
+	}{
+		{"loss", 2 * 4096 * 4096 * 128},
+		{"grad", 6 * 4096 * 4096 * 128},
+		{"csdp", 4 * 4096 * 128 * 128},
+	}
+	for _, tc := range cases {
+		if got := flops(tc.op, 4096, 128); got != tc.want {
+			t.Errorf("flops(%s) = %v, want %v", tc.op, got, tc.want)
+		}
+	}
+}
+
+// runJSON runs gpubench with args plus --json and returns the records.
+func runJSON(t *testing.T, args ...string) []record {
+	t.Helper()
+	dir := t.TempDir()
+	jsonPath := filepath.Join(dir, "out.json")
+	plotPath := filepath.Join(dir, "out.png")
+	args = append(args, "--json", jsonPath, "--plot", plotPath)
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit status %d, stderr:\n%s", code, stderr.String())
+	}
+	data, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var records []record
+	if err := json.Unmarshal(data, &records); err != nil {
+		t.Fatalf("decoding %s: %v", jsonPath, err)
+	}
+	png, err := os.ReadFile(plotPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
+		t.Fatalf("%s is not a PNG file", plotPath)
+	}
+	if !strings.Contains(stdout.String(), "op=loss/backend=cpu/batch=16/features=8/precision=float32") {
+		t.Fatalf("table lacks the loss row:\n%s", stdout.String())
+	}
+	return records
+}
+
+func TestRunCPU(t *testing.T) {
+	records := runJSON(t, "--backends", "cpu", "--ops", "loss,grad,csdp", "--batch", "16,40",
+		"--features", "8", "--repeat", "2")
+	if len(records) != 6 {
+		t.Fatalf("%d records, want 6 (3 operations × 2 batch sizes)", len(records))
+	}
+	losses := map[int]float64{}
+	for _, r := range records {
+		if r.Error != "" {
+			t.Fatalf("%s: %s", r.Name, r.Error)
+		}
+		if r.Name != benchmarkName(r.Op, "cpu", r.Batch, 8, "float32") {
+			t.Errorf("record name %q does not match its fields", r.Name)
+		}
+		if r.Repeat != 2 || !(r.MinSeconds > 0) || r.MinSeconds > r.MedianSeconds || r.MedianSeconds > r.MaxSeconds {
+			t.Errorf("%s: repeat %d, times min %v, median %v, max %v", r.Name, r.Repeat, r.MinSeconds, r.MedianSeconds, r.MaxSeconds)
+		}
+		if !(r.GFLOPS > 0) || r.PeakRSSBytes <= 0 || r.BLAS == "" || r.Device == "" {
+			t.Errorf("%s: GFLOP/s %v, peak RSS %d, BLAS %q, device %q", r.Name, r.GFLOPS, r.PeakRSSBytes, r.BLAS, r.Device)
+		}
+		switch r.Op {
+		case "loss":
+			losses[r.Batch] = r.Loss
+		case "grad":
+			if r.Loss != losses[r.Batch] || !(r.Loss > 0) {
+				t.Errorf("%s: loss %v, the loss alone gave %v", r.Name, r.Loss, losses[r.Batch])
+			}
+		}
+	}
+}
+
+// TestRunPeers checks that the peers run on the same inputs: their loss
+// must match spikessl's.
+func TestRunPeers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts Python")
+	}
+	if _, err := findPython(context.Background(), "", "numpy"); err != nil {
+		t.Skip(err)
+	}
+	records := runJSON(t, "--backends", "cpu", "--ops", "loss", "--batch", "16", "--features", "8", "--repeat", "1", "--peers")
+	var ours, numpy *record
+	for i := range records {
+		switch records[i].Backend {
+		case "cpu":
+			ours = &records[i]
+		case "numpy":
+			numpy = &records[i]
+		}
+	}
+	if ours == nil || numpy == nil {
+		t.Fatalf("records %+v lack the cpu or numpy row", records)
+	}
+	if numpy.Error != "" {
+		t.Fatalf("numpy peer failed: %s", numpy.Error)
+	}
+	if math.Abs(numpy.Loss-ours.Loss) > 1e-5*ours.Loss {
+		t.Fatalf("NumPy loss %v, spikessl %v", numpy.Loss, ours.Loss)
+	}
+}

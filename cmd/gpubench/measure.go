@@ -1,0 +1,298 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"time"
+
+	"github.com/spikessl/spikessl/cblas"
+	"github.com/spikessl/spikessl/cpu"
+	"github.com/spikessl/spikessl/ssl"
+)
+
+// record is one row of the results: a spikessl backend or a peer, on one
+// operation and shape. Times are in seconds.
+type record struct {
+	Name          string  `json:"name"`
+	Op            string  `json:"op"`
+	Backend       string  `json:"backend"`
+	Device        string  `json:"device"`
+	Driver        string  `json:"driver,omitempty"`
+	BLAS          string  `json:"blas"`
+	Batch         int     `json:"batch"`
+	Features      int     `json:"features"`
+	Precision     string  `json:"precision"`
+	Threads       int     `json:"threads"`
+	Repeat        int     `json:"repeat"`
+	MedianSeconds float64 `json:"median_seconds"`
+	MinSeconds    float64 `json:"min_seconds"`
+	MaxSeconds    float64 `json:"max_seconds"`
+	GFLOPS        float64 `json:"gflops"`
+	PeakRSSBytes  int64   `json:"peak_rss_bytes"`
+	// Loss is the InfoNCE loss computed, to check that the rows agree.
+	Loss float64 `json:"loss,omitempty"`
+	// Error is the reason the row has no times: a missing device or peer,
+	// or a failed run.
+	Error string `json:"error,omitempty"`
+}
+
+// benchmarkName returns the name shared with the go test benchmarks.
+func benchmarkName(op, backend string, batch, features int, precision string) string {
+	return fmt.Sprintf("op=%s/backend=%s/batch=%d/features=%d/precision=%s", op, backend, batch, features, precision)
+}
+
+// flops returns the floating-point operations counted for op: 2·batch²·
+// features per batch × batch product it needs at the least, or the two
+// outer products of a CSDP step.
+func flops(op string, batch, features int) float64 {
+	b, f := float64(batch), float64(features)
+	switch op {
+	case "loss":
+		return 2 * b * b * f
+	case "grad":
+		return 3 * 2 * b * b * f
+	case "csdp":
+		return 2 * 2 * b * f * f
+	}
+	return 0
+}
+
+// summarize fills the time fields of r from the timed runs.
+func (r *record) summarize(times []float64) {
+	sorted := slices.Clone(times)
+	slices.Sort(sorted)
+	n := len(sorted)
+	r.Repeat = n
+	r.MinSeconds, r.MaxSeconds = sorted[0], sorted[n-1]
+	r.MedianSeconds = sorted[n/2]
+	if n%2 == 0 {
+		r.MedianSeconds = (sorted[n/2-1] + sorted[n/2]) / 2
+	}
+	if r.MedianSeconds > 0 {
+		r.GFLOPS = flops(r.Op, r.Batch, r.Features) / r.MedianSeconds / 1e9
+	}
+}
+
+// views returns the two (batch, features) views of a configuration: a
+// random matrix and a noisy copy of it, the same on every run.
+func views[T ssl.Float](batch, features int) (a, b []T) {
+	rng := rand.New(rand.NewPCG(uint64(batch), uint64(features)))
+	a = make([]T, batch*features)
+	b = make([]T, batch*features)
+	for i := range a {
+		x := rng.NormFloat64()
+		a[i] = T(x)
+		b[i] = T(x + 0.5*rng.NormFloat64())
+	}
+	return a, b
+}
+
+// engineInfo is an opened spikessl backend.
+type engineInfo struct {
+	name   string
+	engine *ssl.Engine
+	device string
+	driver string
+	blas   string
+	// err is the error from opening the backend, or nil.
+	err error
+}
+
+func openEngine(name string) engineInfo {
+	info := engineInfo{name: name}
+	kind := ssl.BackendCPU
+	if name == "opencl" {
+		kind = ssl.BackendOpenCL
+	}
+	info.engine, info.err = ssl.New(ssl.Options{Backend: kind})
+	if info.err != nil {
+		return info
+	}
+	if name == "cpu" {
+		info.device = cpuModel()
+		info.blas = cpu.BLASName()
+		return info
+	}
+	if backend, err := info.engine.Device(); err == nil {
+		info.device = backend.Device()
+		info.driver = openCLDriver(info.device)
+	}
+	return info
+}
+
+// measure times op on one engine and shape, after one warm-up run.
+func measure[T ssl.Float](ctx context.Context, e engineInfo, op string, batch, features, repeat int, temperature float64, precision string) record {
+	r := record{
+		Name:    benchmarkName(op, e.name, batch, features, precision),
+		Op:      op,
+		Backend: e.name, Device: e.device, Driver: e.driver, BLAS: e.blas,
+		Batch: batch, Features: features, Precision: precision,
+		Threads: threads(),
+	}
+	if e.err != nil {
+		r.Error = e.err.Error()
+		return r
+	}
+
+	a, b := views[T](batch, features)
+	call, err := operation(e.engine, op, a, b, batch, features, temperature)
+	if err != nil {
+		r.Error = err.Error()
+		return r
+	}
+
+	// Drop the previous configuration's garbage before the peak is reset.
+	runtime.GC()
+	debug.FreeOSMemory()
+	resetPeakRSS()
+
+	var times []float64
+	for i := range repeat + 1 {
+		if err := ctx.Err(); err != nil {
+			r.Error = err.Error()
+			return r
+		}
+		start := time.Now()
+		loss, err := call()
+		elapsed := time.Since(start).Seconds()
+		if err != nil {
+			r.Error = err.Error()
+			return r
+		}
+		r.Loss = loss
+		if i > 0 {
+			times = append(times, elapsed)
+		}
+	}
+	r.PeakRSSBytes = peakRSS()
+	r.summarize(times)
+	return r
+}
+
+// operation returns a function that runs op once on the views a and b,
+// returning the InfoNCE loss (0 for CSDP).
+func operation[T ssl.Float](e *ssl.Engine, op string, a, b []T, batch, features int, temperature float64) (func() (float64, error), error) {
+	va, err := ssl.NewMatrix(batch, features, a)
+	if err != nil {
+		return nil, err
+	}
+	vb, err := ssl.NewMatrix(batch, features, b)
+	if err != nil {
+		return nil, err
+	}
+	opt := ssl.InfoNCEOptions{Temperature: temperature}
+	switch op {
+	case "loss":
+		return func() (float64, error) {
+			result, err := ssl.InfoNCELoss(e, va, vb, opt)
+			return result.Loss, err
+		}, nil
+	case "grad":
+		return func() (float64, error) {
+			result, err := ssl.InfoNCEGrad(e, va, vb, opt)
+			return result.Loss, err
+		}, nil
+	case "csdp":
+		// A features × features layer: the views are the pre- and
+		// post-synaptic activity of both phases.
+		w := make([]T, features*features)
+		for i := range w {
+			w[i] = T(0.01 * float64(i%7))
+		}
+		weights, err := ssl.NewMatrix(features, features, w)
+		if err != nil {
+			return nil, err
+		}
+		pos := ssl.Phase[T]{Pre: va, Post: vb}
+		neg := ssl.Phase[T]{Pre: vb, Post: va}
+		return func() (float64, error) {
+			_, err := ssl.CSDPStep(e, ssl.DefaultCSDP(), weights, pos, neg)
+			return 0, err
+		}, nil
+	}
+	return nil, fmt.Errorf("operation %q is invalid: must be loss, grad or csdp", op)
+}
+
+// benchmark runs every configuration of cfg, then the peers, and writes
+// the table, JSON and plot.
+func benchmark(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
+	var engines []engineInfo
+	for _, name := range cfg.backends {
+		e := openEngine(name)
+		if e.err != nil {
+			if !errors.Is(e.err, ssl.ErrNoDevice) {
+				return fmt.Errorf("opening the %s backend: %w", name, e.err)
+			}
+			fmt.Fprintf(stderr, "gpubench: %s backend unavailable, skipping it: %v\n", name, e.err)
+		} else {
+			defer e.engine.Close()
+		}
+		engines = append(engines, e)
+	}
+	printEngines(stdout, engines)
+	if cfg.peers {
+		// The peers inherit OPENBLAS_CORETYPE, which selecting the CPU's
+		// BLAS may have set, so that both sides run the same kernels.
+		cpu.BLASName()
+		fmt.Fprintf(stdout, "peers: %s=%s, %d threads\n", cblas.CoreTypeEnvVar, orDash(os.Getenv(cblas.CoreTypeEnvVar)), threads())
+	}
+
+	var records []record
+	for _, precision := range cfg.precisions {
+		for _, op := range cfg.ops {
+			for _, features := range cfg.features {
+				for _, batch := range cfg.batches {
+					for _, e := range engines {
+						if e.err != nil {
+							continue
+						}
+						var r record
+						if precision == "float32" {
+							r = measure[float32](ctx, e, op, batch, features, cfg.repeat, cfg.temperature, precision)
+						} else {
+							r = measure[float64](ctx, e, op, batch, features, cfg.repeat, cfg.temperature, precision)
+						}
+						printProgress(stderr, r)
+						records = append(records, r)
+						if err := ctx.Err(); err != nil {
+							return err
+						}
+					}
+				}
+			}
+		}
+	}
+
+	if cfg.peers {
+		peerRecords, err := runPeers(ctx, cfg, stderr)
+		if err != nil {
+			return err
+		}
+		records = append(records, peerRecords...)
+	}
+
+	printTable(stdout, records)
+	if cfg.jsonPath != "" {
+		if err := writeJSON(cfg.jsonPath, records); err != nil {
+			return err
+		}
+	}
+	if cfg.plotPath != "" {
+		if err := writePlot(cfg.plotPath, records); err != nil {
+			return err
+		}
+	}
+	for _, r := range records {
+		if r.Error != "" && !r.peer() {
+			return fmt.Errorf("%s failed: %s", r.Name, r.Error)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,45 @@
+"""InfoNCE in PyTorch on the CPU, as a peer for gpubench: the loss alone
+(op loss, under torch.no_grad) or the loss with both gradients (op grad,
+forward and backward). Usage: see common.py, or run with --help."""
+
+import re
+
+import common
+
+args = common.parse_args(["loss", "grad"])
+
+import numpy as np  # noqa: E402, imported after the thread count is set
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+torch.set_num_threads(args.threads)
+
+
+def infonce(a, b, temperature):
+    a = F.normalize(a, dim=1, eps=1e-8)
+    b = F.normalize(b, dim=1, eps=1e-8)
+    logits = a @ b.T / temperature
+    return F.cross_entropy(logits, torch.arange(a.shape[0]))
+
+
+a = torch.from_numpy(np.load(args.a))
+b = torch.from_numpy(np.load(args.b))
+
+
+def loss_only():
+    with torch.no_grad():
+        return infonce(a, b, args.temperature).item()
+
+
+def loss_and_grads():
+    a_grad = a.clone().requires_grad_(True)
+    b_grad = b.clone().requires_grad_(True)
+    loss = infonce(a_grad, b_grad, args.temperature)
+    loss.backward()
+    return loss.item()
+
+
+run = loss_only if args.op == "loss" else loss_and_grads
+times, loss = common.time_runs(run, args.repeat)
+match = re.search(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
+common.report("torch", torch.__version__, match.group(1) if match else "unknown", args.op, times, loss)
