@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -44,7 +45,15 @@ func readMatrix[T ssl.Float](name, path string, vector bool) (ssl.Matrix[T], err
 	}
 	arr, err := npyfile.ReadFile[T](path)
 	if err != nil {
-		return ssl.Matrix[T]{}, asUsage(fmt.Errorf("--%s: %w", name, err))
+		err = fmt.Errorf("--%s: %w", name, err)
+		// A file that is missing or not a valid array is invalid input;
+		// other read failures, such as a denied permission, are not.
+		for _, target := range []error{npyfile.ErrFormat, npyfile.ErrTruncated, npyfile.ErrDtype, fs.ErrNotExist} {
+			if errors.Is(err, target) {
+				return ssl.Matrix[T]{}, asUsage(err)
+			}
+		}
+		return ssl.Matrix[T]{}, err
 	}
 	switch {
 	case len(arr.Shape) == 2:
@@ -61,10 +70,8 @@ func readMatrix[T ssl.Float](name, path string, vector bool) (ssl.Matrix[T], err
 
 // writeMatrix writes m to path as a 2-D .npy file, atomically.
 func writeMatrix[T ssl.Float](path string, m ssl.Matrix[T]) error {
-	if err := npyfile.WriteFile(path, []int{m.Rows, m.Cols}, m.Data); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
+	// npyfile's errors name the path.
+	return npyfile.WriteFile(path, []int{m.Rows, m.Cols}, m.Data)
 }
 
 // openEngine returns an engine for the --backend flag value.
