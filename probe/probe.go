@@ -17,7 +17,7 @@ import (
 
 	"sync"
 
-	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/blas/gonum"
 )
 
 // ErrInput marks invalid data or options.
@@ -313,12 +313,16 @@ func (a *adam) step(p, g []float32, lr float64) {
 	}
 }
 
-// dot returns x·y and axpy adds a·x to y, both with the BLAS installed in
-// gonum's blas32 package (gonum's assembly kernels by default).
+// dot returns x·y and axpy adds a·x to y, both with gonum's BLAS
+// (assembly kernels on amd64) whatever BLAS is installed in gonum's blas32
+// package, so that a fit does not depend on when another package installs
+// one.
 func dot(x, y []float32) float32 {
-	return blas32.Dot(blas32.Vector{N: len(x), Inc: 1, Data: x}, blas32.Vector{N: len(y), Inc: 1, Data: y})
+	return pureGo.Sdot(len(x), x, 1, y, 1)
 }
 
 func axpy(a float32, x, y []float32) {
-	blas32.Axpy(a, blas32.Vector{N: len(x), Inc: 1, Data: x}, blas32.Vector{N: len(y), Inc: 1, Data: y})
+	pureGo.Saxpy(len(x), a, x, 1, y, 1)
 }
+
+var pureGo gonum.Implementation

@@ -11,14 +11,14 @@ import (
 // Index[Offsets[t]:Offsets[t+1]], in increasing order.
 type Train struct {
 	Offsets []int32
-	Index   []uint16
+	Index   []int32
 }
 
 // Steps returns the number of time steps of the train.
 func (tr Train) Steps() int { return len(tr.Offsets) - 1 }
 
 // At returns the pixels that spike at step t.
-func (tr Train) At(t int) []uint16 { return tr.Index[tr.Offsets[t]:tr.Offsets[t+1]] }
+func (tr Train) At(t int) []int32 { return tr.Index[tr.Offsets[t]:tr.Offsets[t+1]] }
 
 // Spikes returns the number of spikes of the train.
 func (tr Train) Spikes() int { return len(tr.Index) }
@@ -131,7 +131,9 @@ func Encode(img []uint8, rows, cols, steps int, aug *Augment, rng *rand.Rand) Tr
 
 	tr := Train{Offsets: make([]int32, steps+1)}
 	for t, spikes := range perStep {
-		tr.Index = append(tr.Index, spikes...)
+		for _, p := range spikes {
+			tr.Index = append(tr.Index, int32(p))
+		}
 		tr.Offsets[t+1] = int32(len(tr.Index))
 	}
 	return tr

@@ -4,7 +4,7 @@ import (
 	"fmt"
 
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/blas/gonum"
 
 	"github.com/spikessl/spikessl/ssl"
 )
@@ -59,6 +59,11 @@ func (t *Trainer) infoNCEStep(images Images, idx []int) (float64, error) {
 	return res.Loss, nil
 }
 
+// pureGo is gonum's BLAS, used for the head whatever BLAS is installed in
+// gonum's blas32 package: another package may install a system library at
+// any time, and the result of a run must not depend on when.
+var pureGo gonum.Implementation
+
 // project returns rates·Head + HeadBias for b rows of rates.
 func (t *Trainer) project(rates []float32, b int) []float32 {
 	h, d := t.Config.Layer.Hidden, t.Config.HeadDim
@@ -66,7 +71,7 @@ func (t *Trainer) project(rates []float32, b int) []float32 {
 	for r := range b {
 		copy(z[r*d:(r+1)*d], t.HeadBias)
 	}
-	blas32.Implementation().Sgemm(blas.NoTrans, blas.NoTrans, b, d, h, 1, rates, h, t.Head, d, 1, z, d)
+	pureGo.Sgemm(blas.NoTrans, blas.NoTrans, b, d, h, 1, rates, h, t.Head, d, 1, z, d)
 	return z
 }
 
@@ -74,7 +79,7 @@ func (t *Trainer) project(rates []float32, b int) []float32 {
 // gradHeadBias and returns the gradient with respect to the rates.
 func (t *Trainer) projectBack(rates, gradZ []float32, b int, gradHead, gradHeadBias []float32) []float32 {
 	h, d := t.Config.Layer.Hidden, t.Config.HeadDim
-	impl := blas32.Implementation()
+	impl := pureGo
 	impl.Sgemm(blas.Trans, blas.NoTrans, h, d, b, 1, rates, h, gradZ, d, 1, gradHead, d)
 	for r := range b {
 		for j, g := range gradZ[r*d : (r+1)*d] {

@@ -7,8 +7,6 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sync"
-
-	"gonum.org/v1/gonum/blas/blas32"
 )
 
 // ErrConfig marks an invalid configuration.
@@ -157,9 +155,7 @@ func (e *Encoder) forward(trains []Train, lo, hi int, out []float32, tr *trace) 
 		clear(count)
 		for t := range e.Steps {
 			copy(cur, bias)
-			for _, p := range train.At(t) {
-				axpy(1, e.W[int(p)*e.Hidden+lo:int(p)*e.Hidden+hi], cur)
-			}
+			gatherAdd(cur, e.W[lo:], e.Hidden, train.At(t))
 			var u []float32
 			if tr != nil {
 				u = tr.u[(s*e.Steps+t)*e.Hidden+lo : (s*e.Steps+t)*e.Hidden+hi]
@@ -190,17 +186,49 @@ func (e *Encoder) forward(trains []Train, lo, hi int, out []float32, tr *trace) 
 // usual choice that keeps the gradient from flowing back through the
 // spike of the previous step.
 func (e *Encoder) Backward(trains []Train, tr *trace, gradRates, gradW, gradBias []float32) {
+	// byPixel lists, for each input pixel, the rows s·T + t of the
+	// (sample, step) pairs at which it spiked, in increasing order, so
+	// that each row of gradW is one gathered sum.
+	offsets := make([]int32, e.Inputs+1)
+	for _, train := range trains {
+		for _, p := range train.Index {
+			offsets[p+1]++
+		}
+	}
+	for p := range e.Inputs {
+		offsets[p+1] += offsets[p]
+	}
+	byPixel := make([]int32, offsets[e.Inputs])
+	next := append([]int32(nil), offsets[:e.Inputs]...)
+	for s, train := range trains {
+		for t := range e.Steps {
+			for _, p := range train.At(t) {
+				byPixel[next[p]] = int32(s*e.Steps + t)
+				next[p]++
+			}
+		}
+	}
+	all := make([]int32, len(trains)*e.Steps)
+	for k := range all {
+		all[k] = int32(k)
+	}
+
 	e.overNeurons(func(lo, hi int) {
 		n := hi - lo
-		gu := make([]float32, e.Steps*n)
+		// gu holds ∂L/∂u for every (sample, step) row and neuron lo..hi−1.
+		gu := make([]float32, len(trains)*e.Steps*n)
 		beta, theta, k := float32(e.Beta), float32(e.Threshold), float32(e.Slope)
 		inv := 1 / float32(e.Steps)
-		for s, train := range trains {
+		for s := range trains {
 			g := gradRates[s*e.Hidden+lo : s*e.Hidden+hi]
 			// gu_t = (∂L/∂r)/T · σ'(u_t − θ) + β·gu_{t+1}.
 			for t := e.Steps - 1; t >= 0; t-- {
 				u := tr.u[(s*e.Steps+t)*e.Hidden+lo : (s*e.Steps+t)*e.Hidden+hi]
-				row := gu[t*n : (t+1)*n]
+				row := gu[(s*e.Steps+t)*n : (s*e.Steps+t+1)*n]
+				var later []float32
+				if t+1 < e.Steps {
+					later = gu[(s*e.Steps+t+1)*n : (s*e.Steps+t+2)*n]
+				}
 				for j := range n {
 					x := u[j] - theta
 					if x < 0 {
@@ -208,25 +236,19 @@ func (e *Encoder) Backward(trains []Train, tr *trace, gradRates, gradW, gradBias
 					}
 					d := 1 + k*x
 					grad := g[j] * inv / (d * d)
-					if t+1 < e.Steps {
-						grad += beta * gu[(t+1)*n+j]
+					if later != nil {
+						grad += beta * later[j]
 					}
 					row[j] = grad
 				}
 			}
-			gb := gradBias[lo:hi]
-			for t := range e.Steps {
-				row := gu[t*n : (t+1)*n]
-				axpy(1, row, gb)
-				for _, p := range train.At(t) {
-					axpy(1, row, gradW[int(p)*e.Hidden+lo:int(p)*e.Hidden+hi])
-				}
+		}
+		gatherAdd(gradBias[lo:hi], gu, n, all)
+		for p := range e.Inputs {
+			rows := byPixel[offsets[p]:offsets[p+1]]
+			if len(rows) > 0 {
+				gatherAdd(gradW[p*e.Hidden+lo:p*e.Hidden+hi], gu, n, rows)
 			}
 		}
 	})
-}
-
-// axpy adds a·x to y with the BLAS installed in gonum's blas32 package.
-func axpy(a float32, x, y []float32) {
-	blas32.Axpy(a, blas32.Vector{N: len(x), Inc: 1, Data: x}, blas32.Vector{N: len(y), Inc: 1, Data: y})
 }

@@ -182,7 +182,7 @@ func tinyEncoder(t *testing.T) (*Encoder, Train) {
 	e.W = []float32{1.5, 0, 0.6, 0.6, 0, -0.4}
 	e.Bias = []float32{0, 0.1}
 	// Step 0: inputs 0, 1; step 1: input 1; step 2: inputs 1, 2.
-	tr := Train{Offsets: []int32{0, 2, 3, 5}, Index: []uint16{0, 1, 1, 1, 2}}
+	tr := Train{Offsets: []int32{0, 2, 3, 5}, Index: []int32{0, 1, 1, 1, 2}}
 	return e, tr
 }
 
