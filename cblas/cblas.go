@@ -21,10 +21,11 @@ var ErrNotFound = errors.New("cblas: no CBLAS library found")
 const EnvVar = "SPIKESSL_BLAS"
 
 // CoreTypeEnvVar is the environment variable that selects the kernels of
-// an OpenBLAS built with DYNAMIC_ARCH. Load sets it from the CPU's
-// features when it is unset: SkylakeX with AVX-512, Haswell with AVX2 and
-// FMA. The setting is inherited by child processes.
+// an OpenBLAS built with DYNAMIC_ARCH, read once when the library loads.
 const CoreTypeEnvVar = "OPENBLAS_CORETYPE"
+
+// threadsEnvVar sets the size of OpenBLAS's thread pool when it loads.
+const threadsEnvVar = "OPENBLAS_NUM_THREADS"
 
 // DefaultLibraries are the file names that Load tries, in order, when
 // SPIKESSL_BLAS does not name a file.
@@ -42,13 +43,20 @@ const (
 type Library struct {
 	path   string
 	config string
-	sgemm  func(order, transA, transB, m, n, k int32, alpha float32, a *float32, lda int32, b *float32, ldb int32, beta float32, c *float32, ldc int32)
-	dgemm  func(order, transA, transB, m, n, k int32, alpha float64, a *float64, lda int32, b *float64, ldb int32, beta float64, c *float64, ldc int32)
+	// coreType is OPENBLAS_CORETYPE when the library was loaded.
+	coreType string
+	sgemm    func(order, transA, transB, m, n, k int32, alpha float32, a *float32, lda int32, b *float32, ldb int32, beta float32, c *float32, ldc int32)
+	dgemm    func(order, transA, transB, m, n, k int32, alpha float64, a *float64, lda int32, b *float64, ldb int32, beta float64, c *float64, ldc int32)
 
 	// setThreads and getThreads are nil unless the library is OpenBLAS.
 	setThreads func(n int32)
 	getThreads func() int32
 }
+
+// CoreType returns the value of OPENBLAS_CORETYPE when the library was
+// loaded: the caller's setting, or the kernel family Load chose from the
+// CPU's features ("SkylakeX", "Haswell"), or "" when neither applied.
+func (l *Library) CoreType() string { return l.coreType }
 
 // Path returns the file name or path the library was opened with.
 func (l *Library) Path() string { return l.path }
@@ -115,21 +123,22 @@ func Load() (*Library, error) {
 		names = []string{env}
 	}
 
-	// OpenBLAS built with DYNAMIC_ARCH reads OPENBLAS_CORETYPE when it is
-	// loaded. Version 0.3.21 falls back to its Prescott (SSE3) kernels on
-	// CPU models it does not know, several times slower than the AVX-512
-	// ones, so the kernels are chosen from the CPU's features unless the
-	// caller set the variable.
-	if _, set := os.LookupEnv(CoreTypeEnvVar); !set {
-		if core := coreType(); core != "" {
-			_ = os.Setenv(CoreTypeEnvVar, core)
-		}
-	}
+	// OpenBLAS reads these variables when it is loaded, and they are
+	// restored afterwards so that child processes do not inherit them.
+	// Version 0.3.21 falls back to its Prescott (SSE3) kernels on CPU
+	// models it does not know, several times slower than the AVX-512 ones,
+	// so the kernels are chosen from the CPU's features unless the caller
+	// set OPENBLAS_CORETYPE. A pool of one thread keeps OpenBLAS from
+	// starting worker threads, which otherwise poll for work and took 13%
+	// of the CPU time of InfoNCE's loss on a 2-core machine.
+	restore := setEnvUnlessSet(map[string]string{CoreTypeEnvVar: coreType(), threadsEnvVar: "1"})
+	defer restore()
 
 	var failures []string
 	for _, name := range names {
 		lib, err := open(name)
 		if err == nil {
+			lib.coreType = os.Getenv(CoreTypeEnvVar)
 			if lib.setThreads != nil {
 				lib.setThreads(1)
 			}
@@ -217,4 +226,23 @@ func cblasTranspose(t blas.Transpose) int32 {
 	}
 	// ConjTrans is Trans for real matrices.
 	return cblasTrans
+}
+
+// setEnvUnlessSet sets each variable of values that is unset and has a
+// non-empty value, and returns a function that unsets them again.
+func setEnvUnlessSet(values map[string]string) (restore func()) {
+	var set []string
+	for name, value := range values {
+		if _, ok := os.LookupEnv(name); ok || value == "" {
+			continue
+		}
+		if os.Setenv(name, value) == nil {
+			set = append(set, name)
+		}
+	}
+	return func() {
+		for _, name := range set {
+			_ = os.Unsetenv(name)
+		}
+	}
 }

@@ -218,13 +218,17 @@ func TestLibraryThreads(t *testing.T) {
 	}
 }
 
-func TestLoadSetsCoreType(t *testing.T) {
-	loadOrSkip(t)
-	want := coreType()
-	if want == "" {
-		t.Skip("no OpenBLAS kernel family is chosen for this CPU")
+func TestLoadRestoresEnvironment(t *testing.T) {
+	_, coreSet := os.LookupEnv(CoreTypeEnvVar)
+	_, threadsSet := os.LookupEnv(threadsEnvVar)
+	lib := loadOrSkip(t)
+	if _, ok := os.LookupEnv(CoreTypeEnvVar); ok != coreSet {
+		t.Errorf("%s set = %v after Load, %v before", CoreTypeEnvVar, ok, coreSet)
 	}
-	if got := os.Getenv(CoreTypeEnvVar); got == "" {
-		t.Fatalf("%s is empty after Load, want %s or the caller's setting", CoreTypeEnvVar, want)
+	if _, ok := os.LookupEnv(threadsEnvVar); ok != threadsSet {
+		t.Errorf("%s set = %v after Load, %v before", threadsEnvVar, ok, threadsSet)
+	}
+	if !coreSet && lib.CoreType() != coreType() {
+		t.Errorf("CoreType() = %q, want %q chosen from the CPU's features", lib.CoreType(), coreType())
 	}
 }

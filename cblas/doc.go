@@ -15,10 +15,14 @@
 // any pointer reaches C, so a wrong leading dimension or a short slice
 // panics in Go instead of reading past the end of a slice in C.
 //
-// # Threads
+// # Threads and kernels
 //
-// OpenBLAS starts its own thread pool. Load sets it to one thread, because
-// package cpu spreads row blocks of its products over goroutines, and two
-// thread pools on the same cores slow each other down. SetThreads changes
-// this for callers that make few large calls from one goroutine.
+// OpenBLAS starts its own thread pool. Load opens the library with
+// OPENBLAS_NUM_THREADS=1 and sets the pool to one thread, because package
+// cpu spreads row blocks of its products over goroutines, and two thread
+// pools on the same cores slow each other down. SetThreads changes this
+// for callers that make few large calls from one goroutine. Unless the
+// caller set OPENBLAS_CORETYPE, Load also chooses OpenBLAS's kernels from
+// the CPU's features. Both variables are restored after the library is
+// opened, so child processes do not inherit them.
 package cblas

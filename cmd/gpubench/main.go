@@ -65,6 +65,7 @@ type config struct {
 	python       string
 	peerMaxBatch int
 	peerTimeout  time.Duration
+	peerCoreType string
 }
 
 var (
@@ -120,6 +121,7 @@ func parseArgs(args []string, stdout io.Writer) (config, error) {
 	fs.StringVar(&cfg.python, "python", "", "Python interpreter for the peers (default: the first of python3 on PATH and /usr/bin/python3 that has the module)")
 	fs.IntVar(&cfg.peerMaxBatch, "peer-max-batch", 16384, "largest batch the peers run: they hold the batch × batch matrix in memory")
 	fs.DurationVar(&cfg.peerTimeout, "peer-timeout", 10*time.Minute, "time limit for one peer run")
+	fs.StringVar(&cfg.peerCoreType, "peer-coretype", "same", "OPENBLAS_CORETYPE for the peers: same (the kernels spikessl's OpenBLAS uses), detect (OpenBLAS's own detection), or a kernel family such as Haswell")
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -155,6 +157,9 @@ func parseArgs(args []string, stdout io.Writer) (config, error) {
 	}
 	if !(cfg.temperature > 0) || cfg.temperature > 1e300 {
 		return config{}, usagef("--temperature is %v, must be finite and > 0", cfg.temperature)
+	}
+	if cfg.peerCoreType == "" {
+		return config{}, usagef("--peer-coretype is empty, must be same, detect or a kernel family")
 	}
 	if cfg.peerTimeout <= 0 {
 		return config{}, usagef("--peer-timeout is %v, must be positive", cfg.peerTimeout)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -238,10 +237,8 @@ func benchmark(ctx context.Context, cfg config, stdout, stderr io.Writer) error 
 	}
 	printEngines(stdout, engines)
 	if cfg.peers {
-		// The peers inherit OPENBLAS_CORETYPE, which selecting the CPU's
-		// BLAS may have set, so that both sides run the same kernels.
-		cpu.BLASName()
-		fmt.Fprintf(stdout, "peers: %s=%s, %d threads\n", cblas.CoreTypeEnvVar, orDash(os.Getenv(cblas.CoreTypeEnvVar)), threads())
+		cfg.peerCoreType = peerCoreType(cfg.peerCoreType)
+		fmt.Fprintf(stdout, "peers: %s=%s, %d threads\n", cblas.CoreTypeEnvVar, orDash(cfg.peerCoreType), threads())
 	}
 
 	var records []record
@@ -295,4 +292,22 @@ func benchmark(ctx context.Context, cfg config, stdout, stderr io.Writer) error 
 		}
 	}
 	return nil
+}
+
+// peerCoreType returns the OPENBLAS_CORETYPE that the peers run with:
+// flagValue when it names a kernel family, the one the CPU backend's
+// OpenBLAS was loaded with for "same", and "" (OpenBLAS's own detection)
+// for "detect".
+func peerCoreType(flagValue string) string {
+	switch flagValue {
+	case "detect":
+		return ""
+	case "same":
+		lib, err := cblas.Install()
+		if err != nil {
+			return ""
+		}
+		return lib.CoreType()
+	}
+	return flagValue
 }

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/spikessl/spikessl/cblas"
 	"github.com/spikessl/spikessl/npyfile"
 )
 
@@ -166,6 +167,10 @@ func runPeer(ctx context.Context, cfg config, python, script, name, op, a, b str
 		"--temperature", strconv.FormatFloat(cfg.temperature, 'g', -1, 64),
 		"--repeat", strconv.Itoa(cfg.repeat),
 		"--threads", strconv.Itoa(threads()))
+	cmd.Env = os.Environ()
+	if _, set := os.LookupEnv(cblas.CoreTypeEnvVar); !set && cfg.peerCoreType != "" {
+		cmd.Env = append(cmd.Env, cblas.CoreTypeEnvVar+"="+cfg.peerCoreType)
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
