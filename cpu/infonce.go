@@ -147,7 +147,20 @@ type plan struct {
 	temperature        float64
 	tileRows, tileCols int
 	workers, blocks    int
+
+	// fixedShift is true when every row's exponentials are taken relative
+	// to shift, the bound 1/temperature on the logits rounded to float32,
+	// instead of the row's maximum; see maxFixedShift.
+	fixedShift bool
+	shift      float64
 }
+
+// maxFixedShift is the largest 1/temperature for which float32 rows skip
+// the pass that finds their maximum. Rows are normalised, so every logit
+// lies in [−1/temperature, 1/temperature] up to rounding, and
+// exp(s − 1/temperature) ≥ e^−80 ≈ 1.8e-35 stays a normal float32 with
+// full relative precision: the sum of a row loses nothing to the shift.
+const maxFixedShift = 40
 
 // newPlan returns the tiling of an InfoNCE call on elements of elemSize
 // bytes. With the default TileRows, the row blocks are made small enough
@@ -176,6 +189,10 @@ func newPlan(batch, features int, opt InfoNCEOptions, elemSize int, gradients bo
 	}
 	p.tileRows = min(p.tileRows, batch)
 	p.tileCols = min(p.tileCols, batch)
+	if elemSize == 4 && 1/p.temperature <= maxFixedShift {
+		p.fixedShift = true
+		p.shift = float64(float32(1 / p.temperature))
+	}
 	p.blocks = (batch + p.tileRows - 1) / p.tileRows
 	p.workers = max(1, min(p.workers, p.blocks))
 	return p
@@ -205,6 +222,9 @@ func rowLogSumExp[T Float](p *plan, x, y []T) (lse, diag []float64) {
 			rows := min(p.tileRows, p.batch-r0)
 			for r := range rows {
 				maxLogit[r] = math.Inf(-1)
+				if p.fixedShift {
+					maxLogit[r] = p.shift
+				}
 				sumExp[r] = 0
 			}
 			for c0 := 0; c0 < p.batch; c0 += p.tileCols {
@@ -214,6 +234,10 @@ func rowLogSumExp[T Float](p *plan, x, y []T) (lse, diag []float64) {
 					row := tile[r*cols : (r+1)*cols]
 					if d := r0 + r - c0; d >= 0 && d < cols {
 						diag[r0+r] = float64(row[d])
+					}
+					if p.fixedShift {
+						sumExp[r] += rowExpSum(row, p.shift)
+						continue
 					}
 					m := rowMax(row)
 					if m > maxLogit[r] {

@@ -18,8 +18,8 @@ func rowMax[T Float](row []T) float64 {
 	return m
 }
 
-// rowExpSum returns Σ exp(row_i − shift). For a float32 row, shift must be
-// a float32 value, such as a maximum returned by rowMax.
+// rowExpSum returns Σ exp(row_i − shift). For a float32 row, shift is
+// rounded to float32.
 func rowExpSum[T Float](row []T, shift float64) float64 {
 	if row32, ok := any(row).([]float32); ok {
 		return expSum32(row32, float32(shift))
@@ -32,7 +32,7 @@ func rowExpSum[T Float](row []T, shift float64) float64 {
 }
 
 // rowExpStore overwrites each row_i with exp(row_i − shift) and returns
-// their sum. For a float32 row, shift must be a float32 value.
+// their sum. For a float32 row, shift is rounded to float32.
 func rowExpStore[T Float](row []T, shift float64) float64 {
 	if row32, ok := any(row).([]float32); ok {
 		return expStore32(row32, float32(shift))

@@ -73,7 +73,10 @@ func gradientStrips[T Float](p *plan, u, v []T, lseRow, lseCol []float64, gradU,
 					continue
 				}
 				diag[i] = float64(row[i])
-				m := rowMax(row)
+				m := p.shift
+				if !p.fixedShift {
+					m = rowMax(row)
+				}
 				sum := rowExpStore(row, m)
 				lse[i] = m + math.Log(sum)
 				rowScale(row, scale/sum)
