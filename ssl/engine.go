@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/spikessl/spikessl/cpu"
+	"github.com/spikessl/spikessl/gpu"
 )
 
 // Backend computes the operations of this package in one place, the CPU or
@@ -46,8 +47,10 @@ type BackendKind string
 
 // The backend kinds.
 const (
-	// BackendAuto uses an OpenCL device for problems large enough to gain
-	// from it, the CPU otherwise, and the CPU when the device fails.
+	// BackendAuto uses an OpenCL GPU or accelerator for problems large
+	// enough to gain from it, the CPU otherwise, and the CPU when the
+	// device fails. An OpenCL device of type CPU, such as PoCL, is used
+	// only with Options.AllowCPUDevice.
 	BackendAuto BackendKind = "auto"
 	// BackendCPU always uses the CPU.
 	BackendCPU BackendKind = "cpu"
@@ -84,6 +87,18 @@ type Options struct {
 	// BackendAuto runs on a device. Zero selects DefaultMinDeviceWork.
 	MinDeviceWork int64
 
+	// Device selects the OpenCL device: an index into the list that
+	// "spikessl devices" prints, or a substring of the device's name.
+	// Empty uses the environment variable SPIKESSL_OPENCL_DEVICE, then the
+	// first GPU, accelerator or CPU device, in that order.
+	Device string
+
+	// AllowCPUDevice lets BackendAuto run calls on an OpenCL device of
+	// type CPU, such as PoCL. Without it BackendAuto runs them on the CPU
+	// backend, which is faster on the same cores. BackendOpenCL uses the
+	// selected device whatever its type.
+	AllowCPUDevice bool
+
 	// Logger receives the backend choice at debug level and device
 	// failures at warning level. Nil discards them.
 	Logger *slog.Logger
@@ -92,10 +107,12 @@ type Options struct {
 // Engine runs the operations of this package on the backend that its
 // Options select. It is safe for concurrent use.
 type Engine struct {
-	kind          BackendKind
-	cpu           Backend
-	minDeviceWork int64
-	logger        *slog.Logger
+	kind           BackendKind
+	cpu            Backend
+	minDeviceWork  int64
+	deviceOptions  gpu.Options
+	allowCPUDevice bool
+	logger         *slog.Logger
 
 	deviceOnce sync.Once
 	device     Backend
@@ -111,10 +128,11 @@ func New(opt Options) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{
-		kind:          kind,
-		cpu:           opt.CPU,
-		minDeviceWork: opt.MinDeviceWork,
-		logger:        opt.Logger,
+		kind:           kind,
+		cpu:            opt.CPU,
+		minDeviceWork:  opt.MinDeviceWork,
+		allowCPUDevice: opt.AllowCPUDevice,
+		logger:         opt.Logger,
 	}
 	if e.minDeviceWork <= 0 {
 		e.minDeviceWork = DefaultMinDeviceWork
@@ -122,6 +140,7 @@ func New(opt Options) (*Engine, error) {
 	if e.logger == nil {
 		e.logger = slog.New(slog.DiscardHandler)
 	}
+	e.deviceOptions = gpu.Options{Device: opt.Device, Logger: e.logger}
 	if kind == BackendOpenCL {
 		if _, err := e.Device(); err != nil {
 			return nil, err
@@ -141,7 +160,7 @@ func (e *Engine) Device() (Backend, error) {
 			e.deviceErr = fmt.Errorf("%w: the engine was created with backend cpu", ErrNoDevice)
 			return
 		}
-		e.device, e.deviceErr = openDevice(e.logger)
+		e.device, e.deviceErr = openDevice(e.deviceOptions)
 		if e.deviceErr != nil {
 			e.deviceErr = fmt.Errorf("%w: %w", ErrNoDevice, e.deviceErr)
 			e.logger.Debug("ssl: no OpenCL device, using the CPU", "error", e.deviceErr)
@@ -153,7 +172,8 @@ func (e *Engine) Device() (Backend, error) {
 }
 
 // Close releases the device, if one was opened. The Engine must not be
-// used afterwards.
+// used afterwards; a call on a closed device fails, and BackendAuto then
+// redoes it on the CPU.
 func (e *Engine) Close() error {
 	if c, ok := e.device.(interface{ Close() error }); ok {
 		return c.Close()
@@ -162,6 +182,9 @@ func (e *Engine) Close() error {
 }
 
 // Choose returns the backend that a problem of work multiply-adds runs on.
+// Under BackendAuto that is the device when the problem has at least
+// MinDeviceWork multiply-adds and the device is a GPU or accelerator (or
+// any device with AllowCPUDevice), and the CPU otherwise.
 func (e *Engine) Choose(work int64) (Backend, error) {
 	switch e.kind {
 	case BackendCPU:
@@ -172,10 +195,26 @@ func (e *Engine) Choose(work int64) (Backend, error) {
 	if work < e.minDeviceWork {
 		return e.cpu, nil
 	}
-	if device, err := e.Device(); err == nil {
-		return device, nil
+	device, err := e.Device()
+	if err != nil {
+		return e.cpu, nil
 	}
-	return e.cpu, nil
+	if deviceType(device) == gpu.TypeCPU && !e.allowCPUDevice {
+		return e.cpu, nil
+	}
+	return device, nil
+}
+
+// InfoNCEWork returns the size in multiply-adds by which an Engine
+// chooses the backend of an InfoNCE call on (batch, features) views: one
+// batch × batch × features product for the loss, and three more for the
+// gradients.
+func InfoNCEWork(batch, features int, gradients bool) int64 {
+	work := int64(batch) * int64(batch) * int64(features)
+	if gradients {
+		work *= 4
+	}
+	return work
 }
 
 // run calls op on the backend chosen for work. Under BackendAuto, a device
