@@ -207,20 +207,20 @@ func (s *session) scalar(x float64) any {
 
 // checkAlloc returns an error wrapping ErrTooLarge when one buffer of
 // bytes exceeds the device's maximum allocation.
-func (b *Backend) checkAlloc(what string, bytes int64) error {
+func (b *Backend) checkAlloc(buffer string, bytes int64) error {
 	if bytes > b.maxAlloc {
 		return fmt.Errorf("%w: %s needs a buffer of %d bytes, above the maximum allocation of %d bytes (CL_DEVICE_MAX_MEM_ALLOC_SIZE of %s, or Options.MaxAlloc)",
-			ErrTooLarge, what, bytes, b.maxAlloc, b.device)
+			ErrTooLarge, buffer, bytes, b.maxAlloc, b.device)
 	}
 	return nil
 }
 
 // checkTotal returns an error wrapping ErrTooLarge when a call's buffers
 // together exceed the device's global memory.
-func (b *Backend) checkTotal(what string, bytes int64) error {
+func (b *Backend) checkTotal(call string, bytes int64) error {
 	if bytes > b.device.GlobalMemory {
 		return fmt.Errorf("%w: %s needs %d bytes of device memory, above the %d bytes of CL_DEVICE_GLOBAL_MEM_SIZE of %s",
-			ErrTooLarge, what, bytes, b.device.GlobalMemory, b.device)
+			ErrTooLarge, call, bytes, b.device.GlobalMemory, b.device)
 	}
 	return nil
 }

@@ -15,17 +15,17 @@ import (
 	"github.com/spikessl/spikessl/kernels"
 )
 
-// Batch sizes and feature counts of the cross-checks: 1, 2 and 3 rows,
-// both sides of the 64-row tile of the CPU path and of multiples of the
-// 16-row device tile, and a batch that is not a multiple of any tile.
+// Batch sizes and feature counts of the cross-checks. They include 1, 2
+// and 3 rows, both sides of multiples of the 16-row device tile and of the
+// CPU path's tiles, and a batch that is a multiple of no tile.
 var (
 	testBatches  = []int{1, 2, 3, 63, 64, 65, 127, 128, 129, 1000, 4097}
 	testFeatures = []int{1, 3, 128, 257}
 )
 
-// Tolerances against the CPU float64 result: float32 on the device keeps
+// Tolerances against the CPU float64 result. In float32 the device keeps
 // the loss within 1e-5 relative and gradients and updates within 1e-4
-// norm-wise; float64 on the device agrees to rounding.
+// norm-wise. In float64 it agrees to rounding.
 const (
 	lossTol32 = 1e-5
 	gradTol32 = 1e-4

@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Errors that say why no device could be opened. Open and Devices return
+// Errors that explain why no device could be opened. Open and Devices return
 // errors that wrap one of them.
 var (
 	// ErrNoLibrary reports that the OpenCL ICD loader (libOpenCL) could

@@ -279,7 +279,7 @@ func TestOpenCLConcurrentUse(t *testing.T) {
 const noPlatformEnv = "SPIKESSL_TEST_NO_PLATFORM"
 
 // TestNoPlatform runs TestNoPlatformChild in a process whose OpenCL loader
-// sees no vendor driver, because OCL_ICD_VENDORS names an empty folder.
+// finds no vendor driver, because OCL_ICD_VENDORS names an empty folder.
 // The loader reads that variable once per process.
 func TestNoPlatform(t *testing.T) {
 	if os.Getenv(noPlatformEnv) != "" {

@@ -25,7 +25,8 @@ type devicesReport struct {
 	// Selected is the index of the device that --backend opencl uses, or
 	// nil when there is none.
 	Selected *int `json:"selected"`
-	// Error says why no device is listed or selected; empty otherwise.
+	// Error is the reason no device is listed or selected, and empty when
+	// one is.
 	Error string     `json:"error,omitempty"`
 	Auto  autoReport `json:"auto"`
 }

@@ -36,8 +36,8 @@ func Open(tb testing.TB, opt gpu.Options) *gpu.Backend {
 	return b
 }
 
-// NoDevice skips the test because err says no device could be opened, or
-// fails it if Required.
+// NoDevice skips the test, whose device could not be opened for the
+// reason err, or fails it if Required.
 func NoDevice(tb testing.TB, err error) {
 	tb.Helper()
 	if Required() {
@@ -47,7 +47,7 @@ func NoDevice(tb testing.TB, err error) {
 }
 
 // Normal returns n samples of a standard normal distribution from a
-// generator seeded with seed, so that every run sees the same data.
+// generator seeded with seed, so that every run uses the same data.
 func Normal[T float32 | float64](seed uint64, n int) []T {
 	r := rand.New(rand.NewPCG(seed, 0x5eed))
 	x := make([]T, n)
