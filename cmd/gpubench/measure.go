@@ -158,6 +158,10 @@ func measure[T ssl.Float](ctx context.Context, e engineInfo, op string, batch, f
 			r.Error = err.Error()
 			return r
 		}
+		// Collect the previous run's garbage outside the timing, so that
+		// the peak resident set is that of one run, as in Python, whose
+		// reference counting frees each array when its last use ends.
+		runtime.GC()
 		start := time.Now()
 		loss, err := call()
 		elapsed := time.Since(start).Seconds()
