@@ -4,11 +4,16 @@ package cpu
 
 import "golang.org/x/sys/cpu"
 
-// useAVX2 reports whether the kernels of exp_amd64.s can run here.
-var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// useAVX2 reports whether the kernels of exp_amd64.s can run here, and
+// useAVX512 whether its sixteen-lane kernels can too.
+var (
+	useAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	useAVX512 = useAVX2 && cpu.X86.HasAVX512F
+)
 
 // The kernels of exp_amd64.s. Each requires len(x) to be a positive
-// multiple of eight, and len(columnShift) ≥ len(x).
+// multiple of eight, sixteen for the AVX512 ones, and len(columnShift) ≥
+// len(x).
 
 //go:noescape
 func max32AVX2(x []float32) float32
@@ -18,6 +23,12 @@ func expSum32AVX2(x []float32, shift float32) float64
 
 //go:noescape
 func expStore32AVX2(x []float32, shift float32) float64
+
+//go:noescape
+func expSum32AVX512(x []float32, shift float32) float64
+
+//go:noescape
+func expStore32AVX512(x []float32, shift float32) float64
 
 //go:noescape
 func expScale32AVX2(x []float32, shift, scale float32)
@@ -45,23 +56,42 @@ func max32(x []float32) float32 {
 	return max(max32AVX2(x[:n]), max32Generic(x[n:]))
 }
 
+// wideLen returns the length of the prefix of x that the AVX-512 kernels
+// take.
+func wideLen(x []float32) int {
+	if !useAVX512 {
+		return 0
+	}
+	return len(x) &^ 15
+}
+
 // expSum32 returns Σ exp(x_i − shift), accumulated in float64.
 func expSum32(x []float32, shift float32) float64 {
-	n := vectorLen(x)
-	if n == 0 {
-		return expSum32Generic(x, shift)
+	var sum float64
+	if n := wideLen(x); n > 0 {
+		sum = expSum32AVX512(x[:n], shift)
+		x = x[n:]
 	}
-	return expSum32AVX2(x[:n], shift) + expSum32Generic(x[n:], shift)
+	if n := vectorLen(x); n > 0 {
+		sum += expSum32AVX2(x[:n], shift)
+		x = x[n:]
+	}
+	return sum + expSum32Generic(x, shift)
 }
 
 // expStore32 overwrites each x_i with exp(x_i − shift) and returns their
 // sum, accumulated in float64.
 func expStore32(x []float32, shift float32) float64 {
-	n := vectorLen(x)
-	if n == 0 {
-		return expStore32Generic(x, shift)
+	var sum float64
+	if n := wideLen(x); n > 0 {
+		sum = expStore32AVX512(x[:n], shift)
+		x = x[n:]
 	}
-	return expStore32AVX2(x[:n], shift) + expStore32Generic(x[n:], shift)
+	if n := vectorLen(x); n > 0 {
+		sum += expStore32AVX2(x[:n], shift)
+		x = x[n:]
+	}
+	return sum + expStore32Generic(x, shift)
 }
 
 // expScale32 overwrites each x_i with scale·exp(x_i − shift).

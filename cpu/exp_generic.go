@@ -5,8 +5,11 @@ package cpu
 // The pure-Go exponential kernels, for machines without exp_amd64.s and
 // for builds with the purego tag.
 
-// useAVX2 is false: no vector kernel is built.
-const useAVX2 = false
+// useAVX2 and useAVX512 are false: no vector kernel is built.
+const (
+	useAVX2   = false
+	useAVX512 = false
+)
 
 func max32(x []float32) float32 { return max32Generic(x) }
 
