@@ -10,8 +10,8 @@ import (
 )
 
 // infoNCEStep trains on one batch by InfoNCE between two augmented views
-// of each image and returns the loss.
-func (t *Trainer) infoNCEStep(images Images, idx []int) (float64, error) {
+// of each image with learning rate lr and returns the loss.
+func (t *Trainer) infoNCEStep(images Images, idx []int, lr float64) (float64, error) {
 	c := t.Config
 	enc := t.Encoder
 	b, h := len(idx), c.Layer.Hidden
@@ -42,16 +42,16 @@ func (t *Trainer) infoNCEStep(images Images, idx []int) (float64, error) {
 		gradHeadBias := make([]float32, d)
 		gradRatesA = t.projectBack(ratesA, res.GradA.Data, b, gradHead, gradHeadBias)
 		gradRatesB = t.projectBack(ratesB, res.GradB.Data, b, gradHead, gradHeadBias)
-		t.AdamHead.Step(t.Head, gradHead, c.LR)
-		t.AdamHeadBias.Step(t.HeadBias, gradHeadBias, c.LR)
+		t.AdamHead.Step(t.Head, gradHead, lr)
+		t.AdamHeadBias.Step(t.HeadBias, gradHeadBias, lr)
 	}
 
 	gradW := make([]float32, len(enc.W))
 	gradBias := make([]float32, h)
 	enc.Backward(viewA, &traceA, gradRatesA, gradW, gradBias)
 	enc.Backward(viewB, &traceB, gradRatesB, gradW, gradBias)
-	t.AdamW.Step(enc.W, gradW, c.LR)
-	t.AdamBias.Step(enc.Bias, gradBias, c.LR)
+	t.AdamW.Step(enc.W, gradW, lr)
+	t.AdamBias.Step(enc.Bias, gradBias, lr)
 	t.Backend, t.Device = res.Backend, res.Device
 	if res.Loss != res.Loss {
 		return 0, fmt.Errorf("InfoNCE loss is NaN")

@@ -53,8 +53,14 @@ type Config struct {
 	HeadDim int
 	// Temperature is the InfoNCE temperature.
 	Temperature float64
-	// LR is Adam's learning rate for InfoNCE training.
+	// LR is Adam's initial learning rate for InfoNCE training.
 	LR float64
+	// Epochs is the length of the run. With Cosine, the InfoNCE learning
+	// rate decays from LR to 0 along a half cosine over Epochs epochs.
+	Epochs int
+	// Cosine selects the cosine decay of the learning rate; without it
+	// the rate stays LR.
+	Cosine bool
 
 	// Rule is the CSDP rule of the two CSDP methods.
 	Rule ssl.CSDP
@@ -74,6 +80,8 @@ func DefaultConfig(method Method) Config {
 		HeadDim:     128,
 		Temperature: 0.2,
 		LR:          1e-3,
+		Epochs:      6,
+		Cosine:      true,
 		Rule:        ssl.CSDP{LR: 0.01, Decay: 1e-4, Threshold: 50},
 	}
 	return c
@@ -97,6 +105,8 @@ func (c Config) Check() error {
 		return fmt.Errorf("%w: head dimension is %d, must be ≥ 0", ErrConfig, c.HeadDim)
 	case !(c.Temperature > 0) || math.IsInf(c.Temperature, 0):
 		return fmt.Errorf("%w: temperature is %v, must be finite and > 0", ErrConfig, c.Temperature)
+	case c.Epochs < 1:
+		return fmt.Errorf("%w: epochs is %d, must be at least 1", ErrConfig, c.Epochs)
 	case !(c.LR > 0) || math.IsInf(c.LR, 0):
 		return fmt.Errorf("%w: learning rate is %v, must be finite and > 0", ErrConfig, c.LR)
 	}
@@ -223,7 +233,7 @@ func (t *Trainer) TrainEpoch(ctx context.Context, images Images, progress func()
 		var loss float64
 		var err error
 		if t.Config.Method == InfoNCE {
-			loss, err = t.infoNCEStep(images, idx)
+			loss, err = t.infoNCEStep(images, idx, t.learningRate(batches))
 		} else {
 			loss, err = t.csdpStep(images, idx)
 		}
@@ -241,6 +251,17 @@ func (t *Trainer) TrainEpoch(ctx context.Context, images Images, progress func()
 	t.Epoch++
 	t.Batch, t.LossSum, t.Batches = 0, 0, 0
 	return nil
+}
+
+// learningRate returns the InfoNCE learning rate of the current batch.
+func (t *Trainer) learningRate(batchesPerEpoch int) float64 {
+	c := t.Config
+	if !c.Cosine {
+		return c.LR
+	}
+	step := float64(t.Epoch*batchesPerEpoch + t.Batch)
+	total := float64(c.Epochs * batchesPerEpoch)
+	return c.LR * 0.5 * (1 + math.Cos(math.Pi*min(step/total, 1)))
 }
 
 // encodeAll encodes images idx in parallel, drawing image i from the

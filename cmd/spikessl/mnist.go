@@ -111,14 +111,15 @@ func parseMNIST(env *environment, args []string) (*mnistRequest, error) {
 	req.config.Layer.Steps = *steps
 	req.config.Batch = *batch
 	req.config.Seed = *seed
-	if err := req.config.Check(); err != nil {
-		return nil, asUsage(err)
-	}
+	req.config.Epochs = req.epochs
 	switch {
 	case req.epochs < 1:
 		return nil, usagef("--epochs is %d, must be at least 1", req.epochs)
 	case req.limit < 0:
 		return nil, usagef("--limit is %d, must be ≥ 0", req.limit)
+	}
+	if err := req.config.Check(); err != nil {
+		return nil, asUsage(err)
 	}
 	if _, err := ssl.ParseBackendKind(req.backend); err != nil {
 		return nil, usagef("--backend %q is invalid: must be auto, cpu or opencl", req.backend)
@@ -198,8 +199,8 @@ func runMNIST(ctx context.Context, env *environment, args []string) error {
 
 // startTrainer returns a new trainer, or with --resume the one in the
 // checkpoint and the training seconds that it records. Flags given with
-// --resume must match the checkpoint, except --epochs, which may extend
-// the run.
+// --resume must match the checkpoint, because the learning rate schedule
+// and every random draw depend on them.
 func startTrainer(req *mnistRequest, engine *ssl.Engine, env *environment) (*snn.Trainer, float64, error) {
 	path := filepath.Join(req.out, checkpointName)
 	if !req.resume {
@@ -223,15 +224,14 @@ func startTrainer(req *mnistRequest, engine *ssl.Engine, env *environment) (*snn
 		{"steps", saved.Layer.Steps, req.config.Layer.Steps},
 		{"batch", saved.Batch, req.config.Batch},
 		{"seed", saved.Seed, req.config.Seed},
+		{"epochs", saved.Epochs, req.config.Epochs},
 	} {
 		if req.set[f.name] && f.saved != f.wanted {
 			return nil, 0, usagef("--%s is %v but the checkpoint %s was trained with %v; omit the flag or start afresh without --resume", f.name, f.wanted, path, f.saved)
 		}
 	}
 	req.config = saved
-	if t.Epoch > req.epochs || (t.Epoch == req.epochs && t.Batch > 0) {
-		return nil, 0, usagef("--epochs is %d but the checkpoint %s is already past epoch %d", req.epochs, path, t.Epoch)
-	}
+	req.epochs = saved.Epochs
 	env.logger.Info("mnist: resuming", "checkpoint", path, "epoch", t.Epoch+1, "batch", t.Batch)
 	return t, extra["seconds"], nil
 }

@@ -164,11 +164,12 @@ func TestMNISTResumeEqualsUninterrupted(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(resumed, "checkpoint.gob")); err != nil {
 		t.Fatalf("no checkpoint after the interruption: %v", err)
 	}
-	if code, _, stderr := spikessl(t, smallRun(data, resumed, "--epochs", "1", "--resume")...); code != 0 {
-		t.Fatalf("resumed run to epoch 1: exit status %d, stderr %q", code, stderr)
+	if code, _, stderr := spikessl(t, smallRun(data, resumed, "--epochs", "3", "--resume")...); code != 2 || !strings.Contains(stderr, "--epochs is 3 but the checkpoint") {
+		t.Errorf("resume with other epochs: exit status %d, stderr %q; want 2 and a mismatch", code, stderr)
 	}
-	if code, _, stderr := spikessl(t, "mnist", "--data", data, "--out", resumed, "--epochs", "2", "--backend", "cpu", "--resume"); code != 0 {
-		t.Fatalf("resumed run to epoch 2: exit status %d, stderr %q", code, stderr)
+	// The flags that are left out come from the checkpoint.
+	if code, _, stderr := spikessl(t, "mnist", "--data", data, "--out", resumed, "--backend", "cpu", "--resume"); code != 0 {
+		t.Fatalf("resumed run: exit status %d, stderr %q", code, stderr)
 	}
 
 	a, b := readResults(t, straight), readResults(t, resumed)
