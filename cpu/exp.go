@@ -133,9 +133,3 @@ func expScalePair32Generic(x []float32, shift float32, columnShift []float32, sc
 		x[i] = scale * (exp32(v-shift) + exp32(v-columnShift[i]))
 	}
 }
-
-func scale32Generic(x []float32, scale float32) {
-	for i := range x {
-		x[i] *= scale
-	}
-}

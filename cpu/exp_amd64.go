@@ -36,9 +36,6 @@ func expScale32AVX2(x []float32, shift, scale float32)
 //go:noescape
 func expScalePair32AVX2(x []float32, shift float32, columnShift []float32, scale float32)
 
-//go:noescape
-func scale32AVX2(x []float32, scale float32)
-
 // vectorLen returns the length of the prefix of x that the kernels take.
 func vectorLen(x []float32) int {
 	if !useAVX2 {
@@ -112,13 +109,4 @@ func expScalePair32(x []float32, shift float32, columnShift []float32, scale flo
 		expScalePair32AVX2(x[:n], shift, columnShift[:n], scale)
 	}
 	expScalePair32Generic(x[n:], shift, columnShift[n:], scale)
-}
-
-// scale32 multiplies each x_i by scale.
-func scale32(x []float32, scale float32) {
-	n := vectorLen(x)
-	if n > 0 {
-		scale32AVX2(x[:n], scale)
-	}
-	scale32Generic(x[n:], scale)
 }

@@ -176,22 +176,6 @@ pairloop:
 	VZEROUPPER
 	RET
 
-// func scale32AVX2(x []float32, scale float32)
-TEXT ·scale32AVX2(SB), NOSPLIT, $0-28
-	MOVQ         x_base+0(FP), SI
-	MOVQ         x_len+8(FP), CX
-	VBROADCASTSS scale+24(FP), Y0
-
-scaleloop:
-	VMULPS  (SI), Y0, Y1
-	VMOVUPS Y1, (SI)
-	ADDQ    $32, SI
-	SUBQ    $8, CX
-	JNZ     scaleloop
-
-	VZEROUPPER
-	RET
-
 // EXP16 sets P to exp(X) in each of sixteen lanes with AVX-512F, by the
 // steps of EXP8 except the last: VSCALEFPS multiplies by 2ⁿ in one step,
 // rounding once where the result is subnormal. It overwrites X, T and U.

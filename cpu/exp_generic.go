@@ -22,5 +22,3 @@ func expScale32(x []float32, shift, scale float32) { expScale32Generic(x, shift,
 func expScalePair32(x []float32, shift float32, columnShift []float32, scale float32) {
 	expScalePair32Generic(x, shift, columnShift, scale)
 }
-
-func scale32(x []float32, scale float32) { scale32Generic(x, scale) }

@@ -46,17 +46,6 @@ func rowExpStore[T Float](row []T, shift float64) float64 {
 	return sum
 }
 
-// rowScale multiplies each row_i by scale.
-func rowScale[T Float](row []T, scale float64) {
-	if row32, ok := any(row).([]float32); ok {
-		scale32(row32, float32(scale))
-		return
-	}
-	for i, v := range row {
-		row[i] = T(float64(v) * scale)
-	}
-}
-
 // rowExpScalePair overwrites each row_i with
 // scale·(exp(row_i − shift) + exp(row_i − columnShift_i)). columnShift32
 // is columnShift rounded to float32, used for float32 rows.

@@ -17,8 +17,11 @@ import (
 //	gradU_strip = G·v
 //	gradV += Gᵀ·u_strip
 //
-// where G = dL/ds / temperature overwrites S in place. For the row-wise
-// loss dL/ds_ij = (P_ij − δ_ij)/batch with P_ij = exp(s_ij − lse_i).
+// where G = dL/ds / temperature. For the row-wise loss
+// dL/ds_ij = (P_ij − δ_ij)/batch with P_ij = exp(s_ij − lse_i): the strip
+// is overwritten with exp(s_ij − m_i) for a shift m_i, and the row factors
+// and the −δ_ij term are applied to the products' small operands and
+// results, which saves a pass over the strip.
 //
 // With lseRow and lseCol both nil, the loss is the row-wise one:
 // gradientStrips computes each row's log-sum-exp from the strip and returns
@@ -58,6 +61,8 @@ func gradientStrips[T Float](p *plan, u, v []T, lseRow, lseCol []float64, gradU,
 
 	runBlocks(p.blocks, p.workers, func(worker int, blocks iter.Seq[int]) {
 		strip := make([]T, p.tileRows*n)
+		weight := make([]float64, p.tileRows)
+		weightedU := make([]T, p.tileRows*f)
 		for block := range blocks {
 			r0 := block * p.tileRows
 			rows := min(p.tileRows, n-r0)
@@ -79,15 +84,50 @@ func gradientStrips[T Float](p *plan, u, v []T, lseRow, lseCol []float64, gradU,
 				}
 				sum := rowExpStore(row, m)
 				lse[i] = m + math.Log(sum)
-				rowScale(row, scale/sum)
-				row[i] -= T(scale)
+				weight[r] = scale / sum
 			}
 
+			if symmetric {
+				// The strip holds G itself.
+				if gradU != nil {
+					gemmSerial(blas.NoTrans, blas.NoTrans, rows, f, n, 1, s, n, v, f, 0, gradU[r0*f:], f)
+				}
+				if gradV != nil {
+					gemmSerial(blas.Trans, blas.NoTrans, n, f, rows, 1, s, n, u[r0*f:], f, 1, partial[worker], f)
+				}
+				continue
+			}
+
+			// The strip holds E_ij = exp(s_ij − m_i), and G = diag(weight)·E −
+			// scale·I, so the row weights and the diagonal are applied to
+			// the rows × features operands and results instead of to the
+			// rows × batch strip.
 			if gradU != nil {
 				gemmSerial(blas.NoTrans, blas.NoTrans, rows, f, n, 1, s, n, v, f, 0, gradU[r0*f:], f)
+				for r := range rows {
+					g := gradU[(r0+r)*f : (r0+r+1)*f]
+					vi := v[(r0+r)*f : (r0+r+1)*f]
+					for k := range g {
+						g[k] = T(weight[r]*float64(g[k]) - scale*float64(vi[k]))
+					}
+				}
 			}
 			if gradV != nil {
-				gemmSerial(blas.Trans, blas.NoTrans, n, f, rows, 1, s, n, u[r0*f:], f, 1, partial[worker], f)
+				for r := range rows {
+					ui := u[(r0+r)*f : (r0+r+1)*f]
+					for k, x := range ui {
+						weightedU[r*f+k] = T(weight[r] * float64(x))
+					}
+				}
+				sum := partial[worker]
+				gemmSerial(blas.Trans, blas.NoTrans, n, f, rows, 1, s, n, weightedU, f, 1, sum, f)
+				for r := range rows {
+					g := sum[(r0+r)*f : (r0+r+1)*f]
+					ui := u[(r0+r)*f : (r0+r+1)*f]
+					for k := range g {
+						g[k] -= T(scale * float64(ui[k]))
+					}
+				}
 			}
 		}
 	})
