@@ -85,14 +85,38 @@ func Open(opt Options) (*Backend, error) {
 	if opt.MaxAlloc > 0 && opt.MaxAlloc < b.maxAlloc {
 		b.maxAlloc = opt.MaxAlloc
 	}
-	// Tiles of 16 × 16 work-items suit GPUs and PoCL; smaller devices get
-	// the largest power of two that fits their work-group limit.
+	// Work-groups of 16 × 16 work-items suit GPUs and PoCL; smaller
+	// devices get the largest power of two that fits their work-group
+	// limit.
 	b.tile = 16
 	for b.tile > 1 && b.tile*b.tile > d.MaxWorkGroupSize {
 		b.tile /= 2
 	}
 	b.normWG = min(64, b.tile*b.tile)
 	return b, nil
+}
+
+// Tunables of kernels/infonce.cl: features per step of the dot products,
+// and the largest block of logits per work-item.
+const (
+	infoNCETileK    = 16
+	infoNCEMaxBlock = 4
+)
+
+// infoNCEBlock returns the BLOCK of kernels/infonce.cl for elements of
+// elemSize bytes: the largest power of two up to infoNCEMaxBlock whose
+// local memory, as that file's header computes it, fits the device's.
+func (b *Backend) infoNCEBlock(elemSize int) int {
+	block := infoNCEMaxBlock
+	for ; block > 1; block /= 2 {
+		tile := b.tile * block
+		operands := max(tile*(infoNCETileK+1)+infoNCETileK*(tile+1), tile*(tile+1))
+		need := operands + max(2*tile*b.tile, tile*(tile+1))
+		if int64(need*elemSize) <= b.device.LocalMemory {
+			break
+		}
+	}
+	return block
 }
 
 // Name returns "opencl".
@@ -166,7 +190,15 @@ func (s *session) kernel(program, name string) (*Kernel, error) {
 	if s.b.source != nil {
 		source = s.b.source(program)
 	}
-	options := fmt.Sprintf("-D TILE=%d -D TILE_K=%d -D NORM_WG=%d", s.b.tile, s.b.tile, s.b.normWG)
+	var options string
+	switch program {
+	case "infonce":
+		options = fmt.Sprintf("-D WG=%d -D BLOCK=%d -D TILE_K=%d", s.b.tile, s.infoNCEBlock(), infoNCETileK)
+	case "outer":
+		options = fmt.Sprintf("-D TILE=%d", s.b.tile)
+	case "rows":
+		options = fmt.Sprintf("-D NORM_WG=%d", s.b.normWG)
+	}
 	if s.fp64 {
 		options += " -D REAL=double -D USE_FP64=1 -D NORM_EPS=1e-8"
 	} else {
@@ -195,6 +227,15 @@ func (s *session) launch(program, name string, global, local []int, args ...any)
 		return err
 	}
 	return s.b.ctx.Launch(k, global, local)
+}
+
+// infoNCEBlock returns the BLOCK of kernels/infonce.cl in the session's
+// precision.
+func (s *session) infoNCEBlock() int {
+	if s.fp64 {
+		return s.b.infoNCEBlock(8)
+	}
+	return s.b.infoNCEBlock(4)
 }
 
 // scalar converts x to the kernel's REAL type.

@@ -92,9 +92,9 @@ type forward[T float32 | float64] struct {
 func (f *forward[T]) run(a, v []T) (float64, error) {
 	s, batch, features := f.s, f.batch, f.features
 	elem := sizeOf[T]()
-	tile := s.b.tile
-	f.tileLocal = []int{tile, tile}
-	f.rowGlobal = []int{tile, groups(batch, tile)}
+	wg, tile := s.b.tile, s.b.tile*s.infoNCEBlock()
+	f.tileLocal = []int{wg, wg}
+	f.rowGlobal = []int{wg, groups(batch, tile) / tile * wg}
 	f.normLocal = []int{s.b.normWG}
 	f.normGlobal = []int{groups(batch, s.b.normWG)}
 

@@ -25,14 +25,22 @@
  * lse_own and lse_other have batch elements. No batch x batch buffer
  * exists: a work-group holds one TILE x TILE tile of logits at a time.
  *
- * Work decomposition. Work-groups of TILE x TILE work-items; dimension 0 is
- * the column within the tile, dimension 1 the row. Work-group b (dimension
- * 1) owns rows [b*TILE, (b+1)*TILE) of x and walks over every column tile.
- * Launch with global size (TILE, ceil(batch / TILE) * TILE). Each work-item
- * keeps the online log-sum-exp of one row over the columns it visits; the
- * TILE partial results of a row are merged at the end. In the backward
- * kernel a work-item owns the gradient elements (row, k) with
- * k = local column + m * TILE, so no two work-items write the same element.
+ * Work decomposition. Work-groups of WG x WG work-items; dimension 0 is the
+ * column, dimension 1 the row. Work-group b (dimension 1) owns rows
+ * [b*TILE, (b+1)*TILE) of x, with TILE = WG * BLOCK, and walks over every
+ * column tile. Launch with global size (WG, ceil(batch / TILE) * WG).
+ * Work-item (lr, lc) computes the BLOCK x BLOCK logits of rows
+ * lr + m*WG and columns lc + n*WG of the tile (m, n < BLOCK), so each value
+ * loaded from local memory feeds BLOCK multiply-adds. It keeps the online
+ * log-sum-exp of its BLOCK rows over the columns it visits, and the WG
+ * partial results of a row are merged at the end. In the backward kernel
+ * work-item (lr, lc) owns the gradient elements (row, k) of its rows with
+ * k = lc mod WG, so no two work-items write the same element.
+ *
+ * Local memory per work-group, in REAL elements: TILE*(TILE_K+1) +
+ * TILE_K*(TILE+1) for the operand tiles of the dot products, 2*TILE*WG for
+ * the merge of the forward kernel, and TILE*(TILE+1) for the gradient tile
+ * of the backward kernel, whose second operand tile reuses the first ones.
  */
 
 #ifdef USE_FP64
@@ -43,32 +51,50 @@
 #ifndef REAL
 #define REAL float
 #endif
-/* Rows and columns of a tile of logits; TILE * TILE is the work-group size. */
-#ifndef TILE
-#define TILE 16
+/* Work-items along each edge of a work-group; WG * WG is its size. */
+#ifndef WG
+#define WG 16
 #endif
-/* Features loaded into local memory per step of a tile's dot products. */
+/* Logits per work-item along each edge of the tile. */
+#ifndef BLOCK
+#define BLOCK 4
+#endif
+/* Features loaded into local memory per step of the dot products. */
 #ifndef TILE_K
 #define TILE_K 16
 #endif
 
+/* Rows and columns of a tile of logits. */
+#define TILE (WG * BLOCK)
+/* Local memory of the operand tiles xs (TILE x (TILE_K + 1)) and ys
+ * (TILE_K x (TILE + 1)), or of the backward kernel's tile yk
+ * (TILE x (TILE + 1)), which reuses it. */
+#define OPERANDS_XS (TILE * (TILE_K + 1))
+#define OPERANDS (OPERANDS_XS + TILE_K * (TILE + 1) > TILE * (TILE + 1) ? \
+                  OPERANDS_XS + TILE_K * (TILE + 1) : TILE * (TILE + 1))
+
 /*
- * tile_dot returns x_row . y_col for this work-item's row r0 + local row
- * and column c0 + local column, summing over the features in steps of
- * TILE_K through the local tiles xs (TILE x (TILE_K + 1), row-major) and ys
- * (TILE_K x (TILE + 1), transposed so that consecutive work-items read
- * consecutive words). Out-of-range rows, columns and features read as 0.
- * Every work-item of the group must call it.
+ * tile_dot sets acc[m * BLOCK + n] to x_row . y_col for rows r0 + lr + m*WG
+ * and columns c0 + lc + n*WG, summing over the features in steps of TILE_K
+ * through the local tiles xs (row-major) and ys (transposed, so that
+ * neighbouring work-items read neighbouring words). Out-of-range rows,
+ * columns and features read as 0. Every work-item of the group must call
+ * it; it ends with a barrier, after which xs and ys may be reused.
  */
-static REAL tile_dot(__global const REAL *x, __global const REAL *y, const int batch, const int features,
-                     const int r0, const int c0, __local REAL *xs, __local REAL *ys)
+static void tile_dot(__global const REAL *x, __global const REAL *y, const int batch, const int features,
+                     const int r0, const int c0, __local REAL *operands, REAL *acc)
 {
+    __local REAL *xs = operands;
+    __local REAL *ys = operands + OPERANDS_XS;
     const int lr = get_local_id(1);
     const int lc = get_local_id(0);
-    const int flat = lr * TILE + lc;
-    REAL acc = 0;
+    const int flat = lr * WG + lc;
+
+    for (int i = 0; i < BLOCK * BLOCK; i++) {
+        acc[i] = 0;
+    }
     for (int k0 = 0; k0 < features; k0 += TILE_K) {
-        for (int e = flat; e < TILE * TILE_K; e += TILE * TILE) {
+        for (int e = flat; e < TILE * TILE_K; e += WG * WG) {
             const int r = e / TILE_K;
             const int k = e % TILE_K;
             const int gk = k0 + k;
@@ -79,120 +105,182 @@ static REAL tile_dot(__global const REAL *x, __global const REAL *y, const int b
         }
         barrier(CLK_LOCAL_MEM_FENCE);
         for (int k = 0; k < TILE_K; k++) {
-            acc += xs[lr * (TILE_K + 1) + k] * ys[k * (TILE + 1) + lc];
+            REAL xv[BLOCK];
+            REAL yv[BLOCK];
+            for (int m = 0; m < BLOCK; m++) {
+                xv[m] = xs[(lr + m * WG) * (TILE_K + 1) + k];
+            }
+            for (int n = 0; n < BLOCK; n++) {
+                yv[n] = ys[k * (TILE + 1) + lc + n * WG];
+            }
+            for (int m = 0; m < BLOCK; m++) {
+                for (int n = 0; n < BLOCK; n++) {
+                    acc[m * BLOCK + n] += xv[m] * yv[n];
+                }
+            }
         }
         barrier(CLK_LOCAL_MEM_FENCE);
     }
-    return acc;
 }
 
-__kernel __attribute__((reqd_work_group_size(TILE, TILE, 1)))
+__kernel __attribute__((reqd_work_group_size(WG, WG, 1)))
 void infonce_lse(__global const REAL *x, __global const REAL *y, const int batch, const int features,
                  const REAL inv_temp, __global REAL *lse, __global REAL *diag, const int write_diag)
 {
-    __local REAL xs[TILE * (TILE_K + 1)];
-    __local REAL ys[TILE_K * (TILE + 1)];
-    __local REAL part_max[TILE * TILE];
-    __local REAL part_sum[TILE * TILE];
+    __local REAL operands[OPERANDS];
+    __local REAL part_max[TILE * WG];
+    __local REAL part_sum[TILE * WG];
 
     const int lr = get_local_id(1);
     const int lc = get_local_id(0);
     const int r0 = get_group_id(1) * TILE;
-    const int row = r0 + lr;
 
-    REAL running_max = -INFINITY;
-    REAL running_sum = 0;
+    REAL acc[BLOCK * BLOCK];
+    REAL running_max[BLOCK];
+    REAL running_sum[BLOCK];
+    for (int m = 0; m < BLOCK; m++) {
+        running_max[m] = -INFINITY;
+        running_sum[m] = 0;
+    }
     for (int c0 = 0; c0 < batch; c0 += TILE) {
-        const REAL dot = tile_dot(x, y, batch, features, r0, c0, xs, ys);
-        const int col = c0 + lc;
-        if (row < batch && col < batch) {
-            const REAL logit = dot * inv_temp;
-            if (write_diag && col == row) {
-                diag[row] = logit;
-            }
-            if (logit > running_max) {
-                /* Rescale the running sum to the new maximum. */
-                running_sum = running_sum * exp(running_max - logit) + 1;
-                running_max = logit;
-            } else {
-                running_sum += exp(logit - running_max);
+        tile_dot(x, y, batch, features, r0, c0, operands, acc);
+        for (int m = 0; m < BLOCK; m++) {
+            const int row = r0 + lr + m * WG;
+            for (int n = 0; n < BLOCK; n++) {
+                const int col = c0 + lc + n * WG;
+                if (row >= batch || col >= batch) {
+                    continue;
+                }
+                const REAL logit = acc[m * BLOCK + n] * inv_temp;
+                if (write_diag && col == row) {
+                    diag[row] = logit;
+                }
+                if (logit > running_max[m]) {
+                    /* Rescale the running sum to the new maximum. */
+                    running_sum[m] = running_sum[m] * exp(running_max[m] - logit) + 1;
+                    running_max[m] = logit;
+                } else {
+                    running_sum[m] += exp(logit - running_max[m]);
+                }
             }
         }
     }
 
-    part_max[lr * TILE + lc] = running_max;
-    part_sum[lr * TILE + lc] = running_sum;
+    for (int m = 0; m < BLOCK; m++) {
+        part_max[(lr + m * WG) * WG + lc] = running_max[m];
+        part_sum[(lr + m * WG) * WG + lc] = running_sum[m];
+    }
     barrier(CLK_LOCAL_MEM_FENCE);
-    if (lc == 0 && row < batch) {
-        REAL m = -INFINITY;
-        for (int c = 0; c < TILE; c++) {
-            m = fmax(m, part_max[lr * TILE + c]);
-        }
-        REAL sum = 0;
-        for (int c = 0; c < TILE; c++) {
-            if (part_sum[lr * TILE + c] > 0) {
-                sum += part_sum[lr * TILE + c] * exp(part_max[lr * TILE + c] - m);
+    if (lc == 0) {
+        for (int m = 0; m < BLOCK; m++) {
+            const int r = lr + m * WG;
+            if (r0 + r >= batch) {
+                continue;
             }
+            REAL largest = -INFINITY;
+            for (int c = 0; c < WG; c++) {
+                largest = fmax(largest, part_max[r * WG + c]);
+            }
+            REAL sum = 0;
+            for (int c = 0; c < WG; c++) {
+                if (part_sum[r * WG + c] > 0) {
+                    sum += part_sum[r * WG + c] * exp(part_max[r * WG + c] - largest);
+                }
+            }
+            lse[r0 + r] = largest + log(sum);
         }
-        lse[row] = m + log(sum);
     }
 }
 
-__kernel __attribute__((reqd_work_group_size(TILE, TILE, 1)))
+__kernel __attribute__((reqd_work_group_size(WG, WG, 1)))
 void infonce_grad(__global const REAL *x, __global const REAL *y, const int batch, const int features,
                   const REAL inv_temp, __global const REAL *lse_own, __global const REAL *lse_other,
                   const int use_own, const int use_other, const REAL scale, const REAL diag_weight,
                   __global REAL *grad)
 {
-    __local REAL xs[TILE * (TILE_K + 1)];
-    __local REAL ys[TILE_K * (TILE + 1)];
+    __local REAL operands[OPERANDS];
     __local REAL gs[TILE * (TILE + 1)];
-    __local REAL yk[TILE * (TILE + 1)];
+    __local REAL *yk = operands;
 
     const int lr = get_local_id(1);
     const int lc = get_local_id(0);
     const int r0 = get_group_id(1) * TILE;
-    const int row = r0 + lr;
+    const int flat = lr * WG + lc;
 
-    if (row < batch) {
-        for (int k = lc; k < features; k += TILE) {
-            grad[(size_t)row * features + k] = 0;
+    REAL own[BLOCK];
+    for (int m = 0; m < BLOCK; m++) {
+        const int row = r0 + lr + m * WG;
+        own[m] = (use_own && row < batch) ? lse_own[row] : 0;
+        if (row < batch) {
+            for (int k = lc; k < features; k += WG) {
+                grad[(size_t)row * features + k] = 0;
+            }
         }
     }
-    const REAL own = (use_own && row < batch) ? lse_own[row] : 0;
 
+    REAL acc[BLOCK * BLOCK];
     for (int c0 = 0; c0 < batch; c0 += TILE) {
-        const REAL dot = tile_dot(x, y, batch, features, r0, c0, xs, ys);
-        const int col = c0 + lc;
-        REAL g = 0;
-        if (row < batch && col < batch) {
-            const REAL logit = dot * inv_temp;
-            if (use_own) {
-                g += exp(logit - own);
-            }
-            if (use_other) {
-                g += exp(logit - lse_other[col]);
-            }
-            if (row == col) {
-                g -= diag_weight;
-            }
-            g *= scale;
-        }
-        gs[lr * (TILE + 1) + lc] = g;
-        barrier(CLK_LOCAL_MEM_FENCE);
-
-        /* grad[row, k0 + lc] += sum_c g[lr][c] * y[c0 + c, k0 + lc] */
-        for (int k0 = 0; k0 < features; k0 += TILE) {
-            const int gy = c0 + lr;
-            const int gk = k0 + lc;
-            yk[lr * (TILE + 1) + lc] = (gy < batch && gk < features) ? y[(size_t)gy * features + gk] : 0;
-            barrier(CLK_LOCAL_MEM_FENCE);
-            if (row < batch && gk < features) {
-                REAL acc = 0;
-                for (int c = 0; c < TILE; c++) {
-                    acc += gs[lr * (TILE + 1) + c] * yk[c * (TILE + 1) + lc];
+        tile_dot(x, y, batch, features, r0, c0, operands, acc);
+        for (int m = 0; m < BLOCK; m++) {
+            const int row = r0 + lr + m * WG;
+            for (int n = 0; n < BLOCK; n++) {
+                const int col = c0 + lc + n * WG;
+                REAL g = 0;
+                if (row < batch && col < batch) {
+                    const REAL logit = acc[m * BLOCK + n] * inv_temp;
+                    if (use_own) {
+                        g += exp(logit - own[m]);
+                    }
+                    if (use_other) {
+                        g += exp(logit - lse_other[col]);
+                    }
+                    if (row == col) {
+                        g -= diag_weight;
+                    }
+                    g *= scale;
                 }
-                grad[(size_t)row * features + gk] += acc;
+                gs[(lr + m * WG) * (TILE + 1) + lc + n * WG] = g;
+            }
+        }
+
+        /* grad[row, k0 + kk] += sum_c gs[row][c] * y[c0 + c, k0 + kk] over
+         * the TILE columns c, for TILE features kk at a time held in yk. */
+        for (int k0 = 0; k0 < features; k0 += TILE) {
+            for (int e = flat; e < TILE * TILE; e += WG * WG) {
+                const int c = e / TILE;
+                const int kk = e % TILE;
+                const int gy = c0 + c;
+                const int gk = k0 + kk;
+                yk[c * (TILE + 1) + kk] = (gy < batch && gk < features) ? y[(size_t)gy * features + gk] : 0;
+            }
+            barrier(CLK_LOCAL_MEM_FENCE);
+            REAL sums[BLOCK * BLOCK];
+            for (int i = 0; i < BLOCK * BLOCK; i++) {
+                sums[i] = 0;
+            }
+            for (int c = 0; c < TILE; c++) {
+                REAL gv[BLOCK];
+                REAL yv[BLOCK];
+                for (int m = 0; m < BLOCK; m++) {
+                    gv[m] = gs[(lr + m * WG) * (TILE + 1) + c];
+                }
+                for (int n = 0; n < BLOCK; n++) {
+                    yv[n] = yk[c * (TILE + 1) + lc + n * WG];
+                }
+                for (int m = 0; m < BLOCK; m++) {
+                    for (int n = 0; n < BLOCK; n++) {
+                        sums[m * BLOCK + n] += gv[m] * yv[n];
+                    }
+                }
+            }
+            for (int m = 0; m < BLOCK; m++) {
+                const int row = r0 + lr + m * WG;
+                for (int n = 0; n < BLOCK; n++) {
+                    const int k = k0 + lc + n * WG;
+                    if (row < batch && k < features) {
+                        grad[(size_t)row * features + k] += sums[m * BLOCK + n];
+                    }
+                }
             }
             barrier(CLK_LOCAL_MEM_FENCE);
         }

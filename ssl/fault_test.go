@@ -74,7 +74,7 @@ func requireDevice(t *testing.T) {
 func brokenInfoNCE(opt gpu.Options) (Backend, error) {
 	opt.Source = func(program string) string {
 		if program == "infonce" {
-			return strings.Replace(kernels.InfoNCE, "running_sum += exp", "running_sum += undefined_function", 1)
+			return kernels.InfoNCE + "\nstatic float broken(float x) { return undefined_function(x); }\n"
 		}
 		return kernels.Sources()[program]
 	}
