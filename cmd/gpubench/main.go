@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	gpubench [--ops loss,grad,csdp] [--batch 1024,4096,16384] [--features 128,256]
+//	gpubench [--ops loss,grad,csdp,sgemm] [--batch 1024,4096,16384] [--features 128,256]
 //	         [--backends cpu,opencl] [--precision float32] [--repeat N]
 //	         [--json FILE] [--plot FILE.png] [--peers]
 //
@@ -13,6 +13,9 @@
 // for each batch × batch product an operation needs at the least: one for
 // the loss, three for the loss with both gradients. The CSDP step counts
 // its two outer products, 4·batch·features² with nPre = nPost = features.
+// The sgemm operation times the batch × batch product of the views alone
+// with the CPU backend's BLAS on every thread, so that the table can
+// compare the whole loss with the product it is built on.
 // Peak memory is the process's peak resident set (VmHWM) during the
 // configuration, reset before it. The names are those of the go test
 // benchmarks in package cpu, for example
@@ -69,12 +72,12 @@ type config struct {
 }
 
 var (
-	validOps        = []string{"loss", "grad", "csdp"}
+	validOps        = []string{"loss", "grad", "csdp", "sgemm"}
 	validBackends   = []string{"cpu", "opencl"}
 	validPrecisions = []string{"float32", "float64"}
 )
 
-const usageLine = "usage: gpubench [--ops loss,grad,csdp] [--batch 1024,4096,16384] [--features 128,256] " +
+const usageLine = "usage: gpubench [--ops loss,grad,csdp,sgemm] [--batch 1024,4096,16384] [--features 128,256] " +
 	"[--backends cpu,opencl] [--precision float32] [--repeat N] [--json FILE] [--plot FILE.png] [--peers]"
 
 func main() {
@@ -107,7 +110,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func parseArgs(args []string, stdout io.Writer) (config, error) {
 	fs := flag.NewFlagSet("gpubench", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	ops := fs.String("ops", "loss,grad", "operations to time, comma-separated: loss, grad (loss and both gradients), csdp (one CSDP step)")
+	ops := fs.String("ops", "loss,grad,sgemm", "operations to time, comma-separated: loss, grad (loss and both gradients), csdp (one CSDP step), sgemm (the batch × batch product alone, on the cpu backend's BLAS with every thread)")
 	batches := fs.String("batch", "1024,4096,8192", "batch sizes (rows of each view), comma-separated")
 	features := fs.String("features", "128,256", "feature counts (columns of each view), comma-separated")
 	backends := fs.String("backends", "cpu,opencl", "spikessl backends, comma-separated: cpu, opencl")

@@ -16,8 +16,8 @@ func TestParseArgsDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(cfg.ops, ",") != "loss,grad" {
-		t.Errorf("ops = %v, want loss,grad", cfg.ops)
+	if strings.Join(cfg.ops, ",") != "loss,grad,sgemm" {
+		t.Errorf("ops = %v, want loss,grad,sgemm", cfg.ops)
 	}
 	if len(cfg.batches) != 3 || cfg.batches[0] != 1024 || cfg.batches[2] != 8192 {
 		t.Errorf("batches = %v, want [1024 4096 8192]", cfg.batches)
@@ -46,7 +46,7 @@ func TestParseArgsInvalid(t *testing.T) {
 		args    []string
 		message string
 	}{
-		{"unknown op", []string{"--ops", "loss,train"}, `"train" is not one of loss, grad, csdp`},
+		{"unknown op", []string{"--ops", "loss,train"}, `"train" is not one of loss, grad, csdp, sgemm`},
 		{"zero batch", []string{"--batch", "0"}, `--batch: "0" is not a positive integer`},
 		{"word batch", []string{"--batch", "1024,big"}, `"big" is not a positive integer`},
 		{"empty features", []string{"--features", ""}, `--features: "" is not a positive integer`},
@@ -111,6 +111,7 @@ func TestFlops(t *testing.T) {
 		{"loss", 2 * 4096 * 4096 * 128},
 		{"grad", 6 * 4096 * 4096 * 128},
 		{"csdp", 4 * 4096 * 128 * 128},
+		{"sgemm", 2 * 4096 * 4096 * 128},
 	}
 	for _, tc := range cases {
 		if got := flops(tc.op, 4096, 128); got != tc.want {
@@ -209,5 +210,31 @@ func TestRunPeers(t *testing.T) {
 	}
 	if math.Abs(numpy.Loss-ours.Loss) > 1e-5*ours.Loss {
 		t.Fatalf("NumPy loss %v, spikessl %v", numpy.Loss, ours.Loss)
+	}
+}
+
+// TestRunSgemmColumn checks that the loss rows are compared with the
+// reference product of their shape.
+func TestRunSgemmColumn(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	args := []string{"--backends", "cpu", "--ops", "loss,sgemm", "--batch", "64", "--features", "8", "--repeat", "1"}
+	if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
+		t.Fatalf("exit status %d, stderr:\n%s", code, stderr.String())
+	}
+	lines := strings.Split(stdout.String(), "\n")
+	var header, loss string
+	for _, line := range lines {
+		switch {
+		case strings.Contains(line, "÷ sgemm"):
+			header = line
+		case strings.Contains(line, "op=loss/"):
+			loss = line
+		}
+	}
+	if header == "" {
+		t.Fatalf("table has no ÷ sgemm column:\n%s", stdout.String())
+	}
+	if fields := strings.Fields(loss); len(fields) == 0 || fields[len(fields)-1] == "-" {
+		t.Fatalf("loss row %q has no ratio to sgemm", loss)
 	}
 }

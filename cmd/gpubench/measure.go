@@ -10,6 +10,11 @@ import (
 	"runtime/debug"
 	"slices"
 	"time"
+	"unsafe"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/blas/blas64"
 
 	"github.com/spikessl/spikessl/cblas"
 	"github.com/spikessl/spikessl/cpu"
@@ -59,6 +64,8 @@ func flops(op string, batch, features int) float64 {
 		return 3 * 2 * b * b * f
 	case "csdp":
 		return 2 * 2 * b * f * f
+	case "sgemm":
+		return 2 * b * b * f
 	}
 	return 0
 }
@@ -202,6 +209,8 @@ func operation[T ssl.Float](e *ssl.Engine, op string, a, b []T, batch, features 
 			result, err := ssl.InfoNCEGrad(e, va, vb, opt)
 			return result.Loss, err
 		}, nil
+	case "sgemm":
+		return referenceProduct(a, b, batch, features)
 	case "csdp":
 		// A features × features layer: the views are the pre- and
 		// post-synaptic activity of both phases.
@@ -220,7 +229,7 @@ func operation[T ssl.Float](e *ssl.Engine, op string, a, b []T, batch, features 
 			return 0, err
 		}, nil
 	}
-	return nil, fmt.Errorf("operation %q is invalid: must be loss, grad or csdp", op)
+	return nil, fmt.Errorf("operation %q is invalid: must be loss, grad, csdp or sgemm", op)
 }
 
 // benchmark runs every configuration of cfg, then the peers, and writes
@@ -251,7 +260,7 @@ func benchmark(ctx context.Context, cfg config, stdout, stderr io.Writer) error 
 			for _, features := range cfg.features {
 				for _, batch := range cfg.batches {
 					for _, e := range engines {
-						if e.err != nil {
+						if e.err != nil || (op == "sgemm" && e.name != "cpu") {
 							continue
 						}
 						var r record
@@ -314,4 +323,37 @@ func peerCoreType(flagValue string) string {
 		return lib.CoreType()
 	}
 	return flagValue
+}
+
+// maxProductBytes is the largest batch × batch matrix the sgemm reference
+// allocates.
+const maxProductBytes = 4 << 30
+
+// referenceProduct returns a function that computes the batch × batch
+// product a·bᵀ with the installed BLAS on every thread: the matrix product
+// that the loss is measured against. A system OpenBLAS is given one thread
+// per GOMAXPROCS for the call and set back to one thread after it.
+func referenceProduct[T ssl.Float](a, b []T, batch, features int) (func() (float64, error), error) {
+	var zero T
+	size := int64(batch) * int64(batch) * int64(unsafe.Sizeof(zero))
+	if size > maxProductBytes {
+		return nil, fmt.Errorf("skipped: the %d × %d product needs %.1f GiB, more than the %d GiB limit",
+			batch, batch, float64(size)/(1<<30), maxProductBytes>>30)
+	}
+	c := make([]T, batch*batch)
+	lib, libErr := cblas.Install()
+	return func() (float64, error) {
+		if libErr == nil {
+			if err := lib.SetThreads(threads()); err == nil {
+				defer lib.SetThreads(1)
+			}
+		}
+		switch a := any(a).(type) {
+		case []float32:
+			blas32.Implementation().Sgemm(blas.NoTrans, blas.Trans, batch, batch, features, 1, a, features, any(b).([]float32), features, 0, any(c).([]float32), batch)
+		case []float64:
+			blas64.Implementation().Dgemm(blas.NoTrans, blas.Trans, batch, batch, features, 1, a, features, any(b).([]float64), features, 0, any(c).([]float64), batch)
+		}
+		return 0, nil
+	}, nil
 }
