@@ -3,6 +3,7 @@ package gpu
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"time"
 	"unsafe"
@@ -262,6 +263,17 @@ func (b *Backend) checkTotal(call string, bytes int64) error {
 	if bytes > b.device.GlobalMemory {
 		return fmt.Errorf("%w: %s needs %d bytes of device memory, above the %d bytes of CL_DEVICE_GLOBAL_MEM_SIZE of %s",
 			ErrTooLarge, call, bytes, b.device.GlobalMemory, b.device)
+	}
+	return nil
+}
+
+// checkDims returns an error wrapping ErrTooLarge when a dimension does
+// not fit the kernels' int arguments, which are 32-bit.
+func checkDims(dims ...int) error {
+	for _, d := range dims {
+		if d > math.MaxInt32 {
+			return fmt.Errorf("%w: dimension %d exceeds the kernels' limit of %d", ErrTooLarge, d, math.MaxInt32)
+		}
 	}
 	return nil
 }

@@ -36,6 +36,9 @@ func outerUpdate[T float32 | float64](b *Backend, weights []T, nPost, nPre int, 
 		return nil
 	}
 
+	if err := checkDims(batch, nPost, nPre); err != nil {
+		return err
+	}
 	elem := int64(sizeOf[T]())
 	weightBytes := int64(len(weights)) * elem
 	if err := b.checkAlloc(fmt.Sprintf("(%d, %d) weights", nPost, nPre), weightBytes); err != nil {
@@ -143,6 +146,9 @@ func goodness[T float32 | float64](b *Backend, x []T, rows, cols int, out []floa
 	if cols == 0 {
 		clear(out)
 		return nil
+	}
+	if err := checkDims(rows, cols); err != nil {
+		return err
 	}
 	elem := int64(sizeOf[T]())
 	rowBytes := int64(cols) * elem

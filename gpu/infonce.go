@@ -41,6 +41,9 @@ func infoNCE[T float32 | float64](b *Backend, a, v []T, batch, features int, tem
 		return 0, nil
 	}
 
+	if err := checkDims(batch, features); err != nil {
+		return 0, err
+	}
 	elem := sizeOf[T]()
 	viewBytes := int64(n) * int64(elem)
 	if err := b.checkAlloc(fmt.Sprintf("a (%d, %d) view", batch, features), viewBytes); err != nil {

@@ -275,49 +275,58 @@ func TestOpenCLConcurrentUse(t *testing.T) {
 	}
 }
 
-// noPlatformEnv marks the child process of TestNoPlatform.
+// noPlatformEnv marks the child process of TestNoPlatform, in which
+// TestMain runs checkNoPlatform in place of the tests.
 const noPlatformEnv = "SPIKESSL_TEST_NO_PLATFORM"
 
-// TestNoPlatform runs TestNoPlatformChild in a process whose OpenCL loader
+func TestMain(m *testing.M) {
+	if os.Getenv(noPlatformEnv) != "" {
+		if err := checkNoPlatform(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestNoPlatform runs checkNoPlatform in a process whose OpenCL loader
 // finds no vendor driver, because OCL_ICD_VENDORS names an empty folder.
 // The loader reads that variable once per process.
 func TestNoPlatform(t *testing.T) {
-	if os.Getenv(noPlatformEnv) != "" {
-		t.Skip("running as the child process")
-	}
 	if _, err := gpu.Devices(); err != nil {
 		gputest.NoDevice(t, err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestNoPlatformChild$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), "OCL_ICD_VENDORS="+t.TempDir(), noPlatformEnv+"=1", gputest.RequireEnv+"=0")
-	out, err := cmd.CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "--- PASS: TestNoPlatformChild") {
-		t.Fatalf("child process failed (%v):\n%s", err, out)
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "OCL_ICD_VENDORS="+t.TempDir(), noPlatformEnv+"=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("child process failed (%v): %s", err, out)
 	}
 }
 
-func TestNoPlatformChild(t *testing.T) {
-	if os.Getenv(noPlatformEnv) == "" {
-		t.Skip("runs only as the child process of TestNoPlatform")
-	}
+// checkNoPlatform returns an error unless BackendOpenCL fails with
+// ErrNoDevice wrapping gpu.ErrNoPlatform, in one line, and BackendAuto
+// computes on the CPU.
+func checkNoPlatform() error {
 	_, err := ssl.New(ssl.Options{Backend: ssl.BackendOpenCL})
 	if !errors.Is(err, ssl.ErrNoDevice) || !errors.Is(err, gpu.ErrNoPlatform) {
-		t.Fatalf("BackendOpenCL: error %v, want ssl.ErrNoDevice wrapping gpu.ErrNoPlatform", err)
+		return fmt.Errorf("BackendOpenCL: error %v, want ssl.ErrNoDevice wrapping gpu.ErrNoPlatform", err)
 	}
 	if strings.Contains(err.Error(), "\n") {
-		t.Errorf("error %q spans several lines", err)
+		return fmt.Errorf("error %q spans several lines", err)
 	}
 
 	e, err := ssl.New(ssl.Options{MinDeviceWork: 1, AllowCPUDevice: true})
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	a := ssl.Matrix[float64]{Rows: 4, Cols: 3, Data: gputest.Uniform[float64](1, 12)}
 	got, err := ssl.InfoNCELoss(e, a, a, ssl.DefaultInfoNCE())
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	if got.Backend != "cpu" {
-		t.Errorf("BackendAuto ran on %q, want cpu", got.Backend)
+		return fmt.Errorf("BackendAuto ran on %q, want cpu", got.Backend)
 	}
+	return nil
 }
