@@ -17,8 +17,9 @@
 //
 // Devices lists every device of every platform. Open takes the device that
 // Options.Device or the environment variable SPIKESSL_OPENCL_DEVICE names,
-// by index in that list or by a substring of its name; otherwise the first
-// available GPU, then accelerator, then CPU device.
+// by its index in that list or by a substring of its name. When neither is
+// set, Open takes the first available GPU, then accelerator, then CPU
+// device.
 //
 // # Objects and memory
 //
