@@ -37,6 +37,11 @@
  * work-item (lr, lc) owns the gradient elements (row, k) of its rows with
  * k = lc mod WG, so no two work-items write the same element.
  *
+ * NOTE: there are only ceil(batch / TILE) work-groups, 64 for a batch of
+ * 4096, which leaves part of a large GPU idle below batches of about ten
+ * thousand. Splitting the columns across work-groups would fix that; it
+ * has not been done, nor have these tunables been timed on a GPU.
+ *
  * Local memory per work-group, in REAL elements: TILE*(TILE_K+1) +
  * TILE_K*(TILE+1) for the operand tiles of the dot products, 2*TILE*WG for
  * the merge of the forward kernel, and TILE*(TILE+1) for the gradient tile
