@@ -9,7 +9,9 @@
 //	         [--json FILE] [--plot FILE.png] [--peers]
 //
 // Every configuration runs once to warm up and then --repeat times; the
-// table reports the median, min and max. GFLOP/s counts 2·batch²·features
+// table reports the median, min and max. The runs of one shape take turns
+// across its operations, backends and peers, round by round, so that a
+// change in the machine's load affects them all alike. GFLOP/s counts 2·batch²·features
 // for each batch × batch product an operation needs at the least: one for
 // the loss, three for the loss with both gradients. The CSDP step counts
 // its two outer products, 4·batch·features² with nPre = nPost = features.
@@ -21,11 +23,11 @@
 // benchmarks in package cpu, for example
 // op=loss/backend=cpu/batch=4096/features=128/precision=float32.
 //
-// With --peers, the scripts in peers/ (embedded in the binary) time the
-// same operations in NumPy (the loss, from the full batch × batch matrix)
-// and PyTorch (the loss, and the loss with its backward pass), when a
-// python3 with those modules is found, and the table shows the time of
-// each spikessl row divided by the peer's.
+// With --peers, the scripts in peers/, embedded in the binary, time the
+// same operations in NumPy and PyTorch when a python3 with those modules
+// is found. NumPy computes the loss from the full batch × batch matrix.
+// PyTorch computes the loss, and the loss with its backward pass. The
+// table shows the time of each spikessl row divided by the peer's.
 //
 // Exit status: 0 on success, 1 when a benchmark fails, 2 on invalid flags.
 package main
@@ -123,7 +125,7 @@ func parseArgs(args []string, stdout io.Writer) (config, error) {
 	fs.BoolVar(&cfg.peers, "peers", false, "time the NumPy and PyTorch peers on the same inputs, when python3 has them")
 	fs.StringVar(&cfg.python, "python", "", "Python interpreter for the peers (default: the first of python3 on PATH and /usr/bin/python3 that has the module)")
 	fs.IntVar(&cfg.peerMaxBatch, "peer-max-batch", 16384, "largest batch the peers run: they hold the batch × batch matrix in memory")
-	fs.DurationVar(&cfg.peerTimeout, "peer-timeout", 10*time.Minute, "time limit for one peer run")
+	fs.DurationVar(&cfg.peerTimeout, "peer-timeout", 10*time.Minute, "time limit for a peer process, which serves every run of one shape")
 	fs.StringVar(&cfg.peerCoreType, "peer-coretype", "same", "OPENBLAS_CORETYPE for the peers: same (the kernels spikessl's OpenBLAS uses), detect (OpenBLAS's own detection), or a kernel family such as Haswell")
 
 	if err := fs.Parse(args); err != nil {

@@ -1,15 +1,9 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"runtime"
-	"runtime/debug"
 	"slices"
-	"time"
 	"unsafe"
 
 	"gonum.org/v1/gonum/blas"
@@ -133,59 +127,6 @@ func openEngine(name string) engineInfo {
 	return info
 }
 
-// measure times op on one engine and shape, after one warm-up run.
-func measure[T ssl.Float](ctx context.Context, e engineInfo, op string, batch, features, repeat int, temperature float64, precision string) record {
-	r := record{
-		Name:    benchmarkName(op, e.name, batch, features, precision),
-		Op:      op,
-		Backend: e.name, Device: e.device, Driver: e.driver, BLAS: e.blas,
-		Batch: batch, Features: features, Precision: precision,
-		Threads: threads(),
-	}
-	if e.err != nil {
-		r.Error = e.err.Error()
-		return r
-	}
-
-	a, b := views[T](batch, features)
-	call, err := operation(e.engine, op, a, b, batch, features, temperature)
-	if err != nil {
-		r.Error = err.Error()
-		return r
-	}
-
-	// Drop the previous configuration's garbage before the peak is reset.
-	runtime.GC()
-	debug.FreeOSMemory()
-	resetPeakRSS()
-
-	var times []float64
-	for i := range repeat + 1 {
-		if err := ctx.Err(); err != nil {
-			r.Error = err.Error()
-			return r
-		}
-		// Collect the previous run's garbage outside the timing, so that
-		// the peak resident set is that of one run, as in Python, whose
-		// reference counting frees each array when its last use ends.
-		runtime.GC()
-		start := time.Now()
-		loss, err := call()
-		elapsed := time.Since(start).Seconds()
-		if err != nil {
-			r.Error = err.Error()
-			return r
-		}
-		r.Loss = loss
-		if i > 0 {
-			times = append(times, elapsed)
-		}
-	}
-	r.PeakRSSBytes = peakRSS()
-	r.summarize(times)
-	return r
-}
-
 // operation returns a function that runs op once on the views a and b,
 // returning the InfoNCE loss (0 for CSDP).
 func operation[T ssl.Float](e *ssl.Engine, op string, a, b []T, batch, features int, temperature float64) (func() (float64, error), error) {
@@ -232,81 +173,6 @@ func operation[T ssl.Float](e *ssl.Engine, op string, a, b []T, batch, features 
 	return nil, fmt.Errorf("operation %q is invalid: must be loss, grad, csdp or sgemm", op)
 }
 
-// benchmark runs every configuration of cfg, then the peers, and writes
-// the table, JSON and plot.
-func benchmark(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
-	var engines []engineInfo
-	for _, name := range cfg.backends {
-		e := openEngine(name)
-		if e.err != nil {
-			if !errors.Is(e.err, ssl.ErrNoDevice) {
-				return fmt.Errorf("opening the %s backend: %w", name, e.err)
-			}
-			fmt.Fprintf(stderr, "gpubench: %s backend unavailable, skipping it: %v\n", name, e.err)
-		} else {
-			defer e.engine.Close()
-		}
-		engines = append(engines, e)
-	}
-	printEngines(stdout, engines)
-	if cfg.peers {
-		cfg.peerCoreType = peerCoreType(cfg.peerCoreType)
-		fmt.Fprintf(stdout, "peers: %s=%s, %d threads\n", cblas.CoreTypeEnvVar, orDash(cfg.peerCoreType), threads())
-	}
-
-	var records []record
-	for _, precision := range cfg.precisions {
-		for _, op := range cfg.ops {
-			for _, features := range cfg.features {
-				for _, batch := range cfg.batches {
-					for _, e := range engines {
-						if e.err != nil || (op == "sgemm" && e.name != "cpu") {
-							continue
-						}
-						var r record
-						if precision == "float32" {
-							r = measure[float32](ctx, e, op, batch, features, cfg.repeat, cfg.temperature, precision)
-						} else {
-							r = measure[float64](ctx, e, op, batch, features, cfg.repeat, cfg.temperature, precision)
-						}
-						printProgress(stderr, r)
-						records = append(records, r)
-						if err := ctx.Err(); err != nil {
-							return err
-						}
-					}
-				}
-			}
-		}
-	}
-
-	if cfg.peers {
-		peerRecords, err := runPeers(ctx, cfg, stderr)
-		if err != nil {
-			return err
-		}
-		records = append(records, peerRecords...)
-	}
-
-	printTable(stdout, records)
-	if cfg.jsonPath != "" {
-		if err := writeJSON(cfg.jsonPath, records); err != nil {
-			return err
-		}
-	}
-	if cfg.plotPath != "" {
-		if err := writePlot(cfg.plotPath, records); err != nil {
-			return err
-		}
-	}
-	for _, r := range records {
-		if r.Error != "" && !r.peer() {
-			return fmt.Errorf("%s failed: %s", r.Name, r.Error)
-		}
-	}
-	return nil
-}
-
 // peerCoreType returns the OPENBLAS_CORETYPE that the peers run with:
 // flagValue when it names a kernel family, the one the CPU backend's
 // OpenBLAS was loaded with for "same", and "" (OpenBLAS's own detection)
@@ -340,9 +206,11 @@ func referenceProduct[T ssl.Float](a, b []T, batch, features int) (func() (float
 		return nil, fmt.Errorf("skipped: the %d × %d product needs %.1f GiB, more than the %d GiB limit",
 			batch, batch, float64(size)/(1<<30), maxProductBytes>>30)
 	}
-	c := make([]T, batch*batch)
 	lib, libErr := cblas.Install()
 	return func() (float64, error) {
+		// Allocated in the timed call, as NumPy's a @ b.T allocates its
+		// result.
+		c := make([]T, batch*batch)
 		if libErr == nil {
 			if err := lib.SetThreads(threads()); err == nil {
 				defer lib.SetThreads(1)

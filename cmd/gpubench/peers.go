@@ -1,20 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 
-	"github.com/spikessl/spikessl/cblas"
 	"github.com/spikessl/spikessl/npyfile"
 )
 
@@ -27,7 +21,7 @@ var peerScripts embed.FS
 type peer struct {
 	name   string
 	script string
-	// module is what the interpreter must import.
+	// module is the Python module the interpreter must import.
 	module string
 	ops    []string
 }
@@ -37,14 +31,20 @@ var peers = []peer{
 	{name: "torch", script: "infonce_torch.py", module: "torch", ops: []string{"loss", "grad"}},
 }
 
-// peerOutput is the JSON object a peer script prints.
-type peerOutput struct {
-	Peer         string    `json:"peer"`
-	Version      string    `json:"version"`
-	BLAS         string    `json:"blas"`
-	Times        []float64 `json:"times"`
-	Loss         float64   `json:"loss"`
-	PeakRSSBytes int64     `json:"peak_rss_bytes"`
+// peerHello is the JSON line a peer script prints when it is ready.
+type peerHello struct {
+	Peer    string   `json:"peer"`
+	Version string   `json:"version"`
+	BLAS    string   `json:"blas"`
+	Ops     []string `json:"ops"`
+}
+
+// peerReply is the JSON line a peer script prints for each request.
+type peerReply struct {
+	Seconds      float64 `json:"seconds"`
+	Loss         float64 `json:"loss"`
+	PeakRSSBytes int64   `json:"peak_rss_bytes"`
+	Error        string  `json:"error"`
 }
 
 func (r record) peer() bool {
@@ -54,54 +54,6 @@ func (r record) peer() bool {
 		}
 	}
 	return false
-}
-
-// runPeers times each peer on the InfoNCE configurations of cfg that it
-// supports, up to cfg.peerMaxBatch, on the views that spikessl was timed
-// on. A missing interpreter or module is reported on stderr and skipped.
-func runPeers(ctx context.Context, cfg config, stderr io.Writer) ([]record, error) {
-	dir, err := os.MkdirTemp("", "gpubench-")
-	if err != nil {
-		return nil, fmt.Errorf("creating a directory for the peer inputs: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	if err := os.CopyFS(dir, peerScripts); err != nil {
-		return nil, fmt.Errorf("writing the peer scripts to %s: %w", dir, err)
-	}
-
-	var records []record
-	for _, p := range peers {
-		python, err := findPython(ctx, cfg.python, p.module)
-		if err != nil {
-			fmt.Fprintf(stderr, "gpubench: %s peer skipped: %v\n", p.name, err)
-			continue
-		}
-		for _, precision := range cfg.precisions {
-			for _, op := range cfg.ops {
-				if !contains(p.ops, op) {
-					continue
-				}
-				for _, features := range cfg.features {
-					for _, batch := range cfg.batches {
-						if batch > cfg.peerMaxBatch {
-							continue
-						}
-						a, b, err := writeViews(dir, batch, features, precision)
-						if err != nil {
-							return nil, err
-						}
-						r := runPeer(ctx, cfg, python, filepath.Join(dir, "peers", p.script), p.name, op, a, b, batch, features, precision)
-						printProgress(stderr, r)
-						records = append(records, r)
-						if err := ctx.Err(); err != nil {
-							return nil, err
-						}
-					}
-				}
-			}
-		}
-	}
-	return records, nil
 }
 
 func contains(list []string, s string) bool {
@@ -150,47 +102,6 @@ func writeViews(dir string, batch, features int, precision string) (string, stri
 		return "", "", fmt.Errorf("writing the peer inputs: %w", err)
 	}
 	return a, b, nil
-}
-
-// runPeer runs one peer script and turns its output into a record.
-func runPeer(ctx context.Context, cfg config, python, script, name, op, a, b string, batch, features int, precision string) record {
-	r := record{
-		Name: benchmarkName(op, name, batch, features, precision),
-		Op:   op, Backend: name, Device: cpuModel(),
-		Batch: batch, Features: features, Precision: precision,
-		Threads: threads(),
-	}
-	ctx, cancel := context.WithTimeout(ctx, cfg.peerTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, python, script,
-		"--a", a, "--b", b, "--op", op,
-		"--temperature", strconv.FormatFloat(cfg.temperature, 'g', -1, 64),
-		"--repeat", strconv.Itoa(cfg.repeat),
-		"--threads", strconv.Itoa(threads()))
-	cmd.Env = os.Environ()
-	if _, set := os.LookupEnv(cblas.CoreTypeEnvVar); !set && cfg.peerCoreType != "" {
-		cmd.Env = append(cmd.Env, cblas.CoreTypeEnvVar+"="+cfg.peerCoreType)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		if ctx.Err() != nil {
-			err = fmt.Errorf("timed out after %v", cfg.peerTimeout)
-		}
-		r.Error = fmt.Sprintf("%s %s: %s", python, filepath.Base(script), lastLine(stderr.Bytes(), err))
-		return r
-	}
-	var out peerOutput
-	if err := json.Unmarshal(stdout.Bytes(), &out); err != nil || len(out.Times) == 0 {
-		r.Error = fmt.Sprintf("%s printed no timing record: %q", filepath.Base(script), lastLine(stdout.Bytes(), err))
-		return r
-	}
-	r.Device = fmt.Sprintf("%s %s (%s)", out.Peer, out.Version, python)
-	r.BLAS = out.BLAS
-	r.Loss = out.Loss
-	r.PeakRSSBytes = out.PeakRSSBytes
-	r.summarize(out.Times)
-	return r
 }
 
 // lastLine returns the last non-empty line of out, or err's message when

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -47,9 +48,10 @@ type peerKey struct {
 }
 
 // printTable writes the records as a table. Each spikessl row shows its
-// median time divided by each peer's median on the same configuration, and
-// each loss row its median divided by that of the sgemm row of its shape:
-// below 1/0.7 ≈ 1.43, the loss reaches 70% of the product's GFLOP/s.
+// median time divided by each peer's median on the same configuration.
+// Each loss row also shows its median divided by that of the sgemm row of
+// its shape. A ratio below 1/0.7 ≈ 1.43 means that the loss reaches 70%
+// of the product's GFLOP/s.
 func printTable(w io.Writer, records []record) {
 	peerTimes := map[peerKey]float64{}
 	var peerNames []string
@@ -134,6 +136,7 @@ func writePlot(path string, records []record) error {
 	var keys []seriesKey
 	points := map[seriesKey]plotter.XYs{}
 	precisions := map[string]bool{}
+	var batches []int
 	for _, r := range records {
 		if r.Error != "" || r.MedianSeconds <= 0 {
 			continue
@@ -143,6 +146,9 @@ func writePlot(path string, records []record) error {
 			keys = append(keys, k)
 		}
 		points[k] = append(points[k], plotter.XY{X: float64(r.Batch), Y: r.MedianSeconds})
+		if !slices.Contains(batches, r.Batch) {
+			batches = append(batches, r.Batch)
+		}
 		precisions[r.Precision] = true
 	}
 	if len(keys) == 0 {
@@ -150,11 +156,17 @@ func writePlot(path string, records []record) error {
 	}
 
 	p := plot.New()
-	p.Title.Text = "InfoNCE and CSDP: median time per call"
+	p.Title.Text = "spikessl and peers: median time per call"
 	p.X.Label.Text = "batch"
 	p.Y.Label.Text = "seconds"
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
-	p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+	// One labelled tick per batch size: the sizes often lie within one
+	// decade, where log ticks would label nothing.
+	var ticks []plot.Tick
+	for _, batch := range batches {
+		ticks = append(ticks, plot.Tick{Value: float64(batch), Label: strconv.Itoa(batch)})
+	}
+	p.X.Tick.Marker = plot.ConstantTicks(ticks)
 	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true

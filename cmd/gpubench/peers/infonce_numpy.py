@@ -1,10 +1,10 @@
 """InfoNCE forward pass in NumPy: the plain formula with the full
-batch × batch matrix of logits, as a peer for gpubench. Usage: see
-common.py, or run with --help."""
+batch × batch matrix of logits, as a peer for gpubench. It serves the
+operation "loss"; see common.py for the protocol, or run with --help."""
 
 import common
 
-args = common.parse_args(["loss"])
+args = common.parse_args()
 
 import numpy as np  # noqa: E402, imported after the thread count is set
 
@@ -29,5 +29,4 @@ def blas_name():
 
 a = np.load(args.a)
 b = np.load(args.b)
-times, loss = common.time_runs(lambda: infonce(a, b, args.temperature), args.repeat)
-common.report("numpy", np.__version__, blas_name(), args.op, times, loss)
+common.serve("numpy", np.__version__, blas_name(), {"loss": lambda: infonce(a, b, args.temperature)})

@@ -1,12 +1,13 @@
-"""InfoNCE in PyTorch on the CPU, as a peer for gpubench: the loss alone
-(op loss, under torch.no_grad) or the loss with both gradients (op grad,
-forward and backward). Usage: see common.py, or run with --help."""
+"""InfoNCE in PyTorch on the CPU, as a peer for gpubench. It serves the
+operations "loss" (under torch.no_grad) and "grad" (the loss with its
+backward pass to both views); see common.py for the protocol, or run with
+--help."""
 
 import re
 
 import common
 
-args = common.parse_args(["loss", "grad"])
+args = common.parse_args()
 
 import numpy as np  # noqa: E402, imported after the thread count is set
 import torch  # noqa: E402
@@ -39,7 +40,6 @@ def loss_and_grads():
     return loss.item()
 
 
-run = loss_only if args.op == "loss" else loss_and_grads
-times, loss = common.time_runs(run, args.repeat)
 match = re.search(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
-common.report("torch", torch.__version__, match.group(1) if match else "unknown", args.op, times, loss)
+common.serve("torch", torch.__version__, match.group(1) if match else "unknown",
+             {"loss": loss_only, "grad": loss_and_grads})
