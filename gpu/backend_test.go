@@ -137,6 +137,34 @@ func gradientError[T float32 | float64](got []T, want, x []float64, batch, featu
 	return worst
 }
 
+// TestInfoNCESmallLoss checks views whose positive pairs dominate, at low
+// temperatures, where the loss of a row is far below its log-sum-exp:
+// computing it as lse − diag would cancel in float32.
+func TestInfoNCESmallLoss(t *testing.T) {
+	b := gputest.Open(t, gpu.Options{})
+	const batch, features = 300, 64
+	a := gputest.Normal[float32](21, batch*features)
+	noise := gputest.Normal[float32](22, batch*features)
+	for _, tc := range []struct {
+		noise, temperature float64
+	}{
+		{0.3, 0.1},
+		{0.3, 0.05},
+		{0.1, 0.05},
+		{1, 0.02},
+	} {
+		for _, symmetric := range []bool{false, true} {
+			t.Run(fmt.Sprintf("noise=%v/temperature=%v/symmetric=%v", tc.noise, tc.temperature, symmetric), func(t *testing.T) {
+				v := make([]float32, len(a))
+				for i := range v {
+					v[i] = a[i] + float32(tc.noise)*noise[i]
+				}
+				checkInfoNCE(t, b, a, v, batch, features, tc.temperature, symmetric, lossTol32, gradTol32)
+			})
+		}
+	}
+}
+
 func TestInfoNCELossOnlyMatchesGradCall(t *testing.T) {
 	b := gputest.Open(t, gpu.Options{})
 	a := gputest.Uniform[float32](1, 100*20)

@@ -108,13 +108,18 @@ func (f *forward[T]) run(a, v []T) (float64, error) {
 	if f.v, err = s.keep(bufferFrom(s.b.ctx, v, false)); err != nil {
 		return 0, err
 	}
-	for _, out := range []**Buffer{&f.normU, &f.normV, &f.lseRow, &f.diag} {
+	for _, out := range []**Buffer{&f.normU, &f.normV, &f.diag} {
 		if *out, err = s.newBuffer(batch, elem); err != nil {
 			return 0, err
 		}
 	}
+	// A log-sum-exp is stored as its maximum and the log1p of the rest,
+	// each batch elements; see kernels/infonce.cl.
+	if f.lseRow, err = s.newBuffer(2*batch, elem); err != nil {
+		return 0, err
+	}
 	if f.symmetric {
-		if f.lseCol, err = s.newBuffer(batch, elem); err != nil {
+		if f.lseCol, err = s.newBuffer(2*batch, elem); err != nil {
 			return 0, err
 		}
 	}
@@ -136,7 +141,7 @@ func (f *forward[T]) run(a, v []T) (float64, error) {
 		}
 	}
 
-	lseRow := make([]T, batch)
+	lseRow := make([]T, 2*batch)
 	diag := make([]T, batch)
 	if err := read(s.b.ctx, f.lseRow, lseRow); err != nil {
 		return 0, err
@@ -146,17 +151,19 @@ func (f *forward[T]) run(a, v []T) (float64, error) {
 	}
 	var lseCol []T
 	if f.symmetric {
-		lseCol = make([]T, batch)
+		lseCol = make([]T, 2*batch)
 		if err := read(s.b.ctx, f.lseCol, lseCol); err != nil {
 			return 0, err
 		}
 	}
 
+	// Each row's loss is (max − diag) + log1p(rest): the difference is
+	// exact in float64, and 0 when the positive pair has the largest logit.
 	var rowSum, colSum float64
 	for i := range batch {
-		rowSum += float64(lseRow[i]) - float64(diag[i])
+		rowSum += (float64(lseRow[i]) - float64(diag[i])) + float64(lseRow[batch+i])
 		if f.symmetric {
-			colSum += float64(lseCol[i]) - float64(diag[i])
+			colSum += (float64(lseCol[i]) - float64(diag[i])) + float64(lseCol[batch+i])
 		}
 	}
 	if f.symmetric {
@@ -172,11 +179,9 @@ func (f *forward[T]) gradients(temperature float64, gradA, gradB []T) error {
 	s := f.s
 	rows, cols := int32(f.batch), int32(f.features)
 	scale := 1 / (float64(f.batch) * temperature)
-	diagWeight := 1.0
 	symmetric := int32(0)
 	if f.symmetric {
 		scale /= 2
-		diagWeight = 2
 		symmetric = 1
 	}
 
@@ -200,7 +205,7 @@ func (f *forward[T]) gradients(temperature float64, gradA, gradB []T) error {
 		}
 		if err := s.launch("infonce", "infonce_grad", f.rowGlobal, f.tileLocal,
 			pass.x, pass.y, rows, cols, s.scalar(f.invTemp), pass.lseOwn, pass.lseOther,
-			pass.useOwn, pass.useOther, s.scalar(scale), s.scalar(diagWeight), grad); err != nil {
+			pass.useOwn, pass.useOther, s.scalar(scale), grad); err != nil {
 			return err
 		}
 		if err := s.launch("rows", "normalize_backward", f.normGlobal, f.normLocal, grad, pass.x, pass.norms, rows, cols); err != nil {

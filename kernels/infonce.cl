@@ -3,26 +3,32 @@
  *
  * Maths. u and v are the normalised views (see rows.cl), each (batch,
  * features). The logits are s_ij = u_i . v_j / temperature. The forward
- * kernel computes, for every row i,
- *   lse_i  = log sum_j exp(s_ij)     (online: running max and rescaled sum)
- *   diag_i = s_ii
- * and the host forms loss = mean_i(lse_i - diag_i). The column log-sum-exp
- * of the symmetric loss, log sum_i exp(s_ij), is the same kernel with the
- * two views swapped.
+ * kernel computes, for every row i, the log-sum-exp in two parts,
+ *   lse_i  = max_i + log1p(rest_i),   max_i = max_j s_ij,
+ *   rest_i = sum_j exp(s_ij - max_i) - 1   (the terms other than the max)
+ * online, with a running max and a rescaled running rest, and
+ *   diag_i = s_ii.
+ * The host forms loss = mean_i((max_i - diag_i) + log1p(rest_i)). When
+ * the positive pair dominates a row, max_i = diag_i exactly and the row's
+ * loss is log1p(rest_i), accurate to rounding however small it is, where
+ * lse_i - diag_i would cancel. The column log-sum-exp of the symmetric
+ * loss, log sum_i exp(s_ij), is the same kernel with the views swapped.
  *
  * The backward kernel recomputes each tile of logits and accumulates
  *   grad_own_i += sum_j g_ij y_j
- *   g_ij = scale * (use_own   ? exp(s_ij - lse_own_i)   : 0
- *                 + use_other ? exp(s_ij - lse_other_j) : 0
- *                 - diag_weight * [i == j])
- * With x = u, y = v, lse_own = row lse and lse_other = column lse it gives
- * dL/du; with x = v, y = u and the roles of the two lse swapped it gives
- * dL/dv. The host sets scale = 1 / (batch * temperature), halved for the
- * symmetric loss, and diag_weight = 1, or 2 for the symmetric loss. This is
+ *   g_ij = scale * (use_own   ? p(s_ij - lse_own_i)   : 0
+ *                 + use_other ? p(s_ij - lse_other_j) : 0)
+ *   p(t) = exp(t) off the diagonal, expm1(t) = exp(t) - 1 on it,
+ * with t formed as (s_ij - max) - log1p(rest), so that the diagonal term,
+ * P_ii - 1, keeps its accuracy when P_ii is close to 1. With x = u, y = v,
+ * lse_own = row lse and lse_other = column lse it gives dL/du; with x = v,
+ * y = u and the roles of the two lse swapped it gives dL/dv. The host sets
+ * scale = 1 / (batch * temperature), halved for the symmetric loss. This is
  * dL/ds_ij / temperature as the CPU reference defines it.
  *
- * Memory layout. x, y and grad are row-major (batch, features); lse, diag,
- * lse_own and lse_other have batch elements. No batch x batch buffer
+ * Memory layout. x, y and grad are row-major (batch, features); diag has
+ * batch elements, and lse, lse_own and lse_other have 2 * batch: max_i at
+ * index i and log1p(rest_i) at index batch + i. No batch x batch buffer
  * exists: a work-group holds one TILE x TILE tile of logits at a time.
  *
  * Work decomposition. Work-groups of WG x WG work-items; dimension 0 is the
@@ -134,7 +140,7 @@ void infonce_lse(__global const REAL *x, __global const REAL *y, const int batch
 {
     __local REAL operands[OPERANDS];
     __local REAL part_max[TILE * WG];
-    __local REAL part_sum[TILE * WG];
+    __local REAL part_rest[TILE * WG];
 
     const int lr = get_local_id(1);
     const int lc = get_local_id(0);
@@ -142,10 +148,10 @@ void infonce_lse(__global const REAL *x, __global const REAL *y, const int batch
 
     REAL acc[BLOCK * BLOCK];
     REAL running_max[BLOCK];
-    REAL running_sum[BLOCK];
+    REAL running_rest[BLOCK];
     for (int m = 0; m < BLOCK; m++) {
         running_max[m] = -INFINITY;
-        running_sum[m] = 0;
+        running_rest[m] = 0;
     }
     for (int c0 = 0; c0 < batch; c0 += TILE) {
         tile_dot(x, y, batch, features, r0, c0, operands, acc);
@@ -161,11 +167,13 @@ void infonce_lse(__global const REAL *x, __global const REAL *y, const int batch
                     diag[row] = logit;
                 }
                 if (logit > running_max[m]) {
-                    /* Rescale the running sum to the new maximum. */
-                    running_sum[m] = running_sum[m] * exp(running_max[m] - logit) + 1;
+                    /* The old maximum joins the rest, and the rest is
+                     * rescaled to the new maximum. */
+                    const REAL factor = exp(running_max[m] - logit);
+                    running_rest[m] = running_rest[m] * factor + factor;
                     running_max[m] = logit;
                 } else {
-                    running_sum[m] += exp(logit - running_max[m]);
+                    running_rest[m] += exp(logit - running_max[m]);
                 }
             }
         }
@@ -173,7 +181,7 @@ void infonce_lse(__global const REAL *x, __global const REAL *y, const int batch
 
     for (int m = 0; m < BLOCK; m++) {
         part_max[(lr + m * WG) * WG + lc] = running_max[m];
-        part_sum[(lr + m * WG) * WG + lc] = running_sum[m];
+        part_rest[(lr + m * WG) * WG + lc] = running_rest[m];
     }
     barrier(CLK_LOCAL_MEM_FENCE);
     if (lc == 0) {
@@ -186,13 +194,27 @@ void infonce_lse(__global const REAL *x, __global const REAL *y, const int batch
             for (int c = 0; c < WG; c++) {
                 largest = fmax(largest, part_max[r * WG + c]);
             }
-            REAL sum = 0;
+            /* Every partial's rest is rescaled to the largest maximum, and
+             * every maximum but one (the first equal to the largest) joins
+             * the rest. Work-items that saw no column have max -inf and
+             * add nothing. */
+            REAL rest = 0;
+            int largest_seen = 0;
             for (int c = 0; c < WG; c++) {
-                if (part_sum[r * WG + c] > 0) {
-                    sum += part_sum[r * WG + c] * exp(part_max[r * WG + c] - largest);
+                const REAL partial_max = part_max[r * WG + c];
+                if (partial_max == -INFINITY) {
+                    continue;
+                }
+                const REAL factor = exp(partial_max - largest);
+                rest += part_rest[r * WG + c] * factor;
+                if (partial_max == largest && !largest_seen) {
+                    largest_seen = 1;
+                } else {
+                    rest += factor;
                 }
             }
-            lse[r0 + r] = largest + log(sum);
+            lse[r0 + r] = largest;
+            lse[batch + r0 + r] = log1p(rest);
         }
     }
 }
@@ -200,8 +222,7 @@ void infonce_lse(__global const REAL *x, __global const REAL *y, const int batch
 __kernel __attribute__((reqd_work_group_size(WG, WG, 1)))
 void infonce_grad(__global const REAL *x, __global const REAL *y, const int batch, const int features,
                   const REAL inv_temp, __global const REAL *lse_own, __global const REAL *lse_other,
-                  const int use_own, const int use_other, const REAL scale, const REAL diag_weight,
-                  __global REAL *grad)
+                  const int use_own, const int use_other, const REAL scale, __global REAL *grad)
 {
     __local REAL operands[OPERANDS];
     __local REAL gs[TILE * (TILE + 1)];
@@ -212,10 +233,13 @@ void infonce_grad(__global const REAL *x, __global const REAL *y, const int batc
     const int r0 = get_group_id(1) * TILE;
     const int flat = lr * WG + lc;
 
-    REAL own[BLOCK];
+    REAL own_max[BLOCK];
+    REAL own_log[BLOCK];
     for (int m = 0; m < BLOCK; m++) {
         const int row = r0 + lr + m * WG;
-        own[m] = (use_own && row < batch) ? lse_own[row] : 0;
+        const int valid = use_own && row < batch;
+        own_max[m] = valid ? lse_own[row] : 0;
+        own_log[m] = valid ? lse_own[batch + row] : 0;
         if (row < batch) {
             for (int k = lc; k < features; k += WG) {
                 grad[(size_t)row * features + k] = 0;
@@ -234,13 +258,12 @@ void infonce_grad(__global const REAL *x, __global const REAL *y, const int batc
                 if (row < batch && col < batch) {
                     const REAL logit = acc[m * BLOCK + n] * inv_temp;
                     if (use_own) {
-                        g += exp(logit - own[m]);
+                        const REAL t = (logit - own_max[m]) - own_log[m];
+                        g += row == col ? expm1(t) : exp(t);
                     }
                     if (use_other) {
-                        g += exp(logit - lse_other[col]);
-                    }
-                    if (row == col) {
-                        g -= diag_weight;
+                        const REAL t = (logit - lse_other[col]) - lse_other[batch + col];
+                        g += row == col ? expm1(t) : exp(t);
                     }
                     g *= scale;
                 }
