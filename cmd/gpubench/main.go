@@ -71,6 +71,7 @@ type config struct {
 	peerMaxBatch int
 	peerTimeout  time.Duration
 	peerCoreType string
+	settle       time.Duration
 }
 
 var (
@@ -126,6 +127,7 @@ func parseArgs(args []string, stdout io.Writer) (config, error) {
 	fs.StringVar(&cfg.python, "python", "", "Python interpreter for the peers (default: the first of python3 on PATH and /usr/bin/python3 that has the module)")
 	fs.IntVar(&cfg.peerMaxBatch, "peer-max-batch", 16384, "largest batch the peers run: they hold the batch × batch matrix in memory")
 	fs.DurationVar(&cfg.peerTimeout, "peer-timeout", 10*time.Minute, "time limit for a peer process, which serves every run of one shape")
+	fs.DurationVar(&cfg.settle, "settle", 250*time.Millisecond, "pause before each run, so that the idle BLAS and OpenMP threads of the previous run, which poll for work for a while, have stopped")
 	fs.StringVar(&cfg.peerCoreType, "peer-coretype", "same", "OPENBLAS_CORETYPE for the peers: same (the kernels spikessl's OpenBLAS uses), detect (OpenBLAS's own detection), or a kernel family such as Haswell")
 
 	if err := fs.Parse(args); err != nil {
@@ -165,6 +167,9 @@ func parseArgs(args []string, stdout io.Writer) (config, error) {
 	}
 	if cfg.peerCoreType == "" {
 		return config{}, usagef("--peer-coretype is empty, must be same, detect or a kernel family")
+	}
+	if cfg.settle < 0 {
+		return config{}, usagef("--settle is %v, must not be negative", cfg.settle)
 	}
 	if cfg.peerTimeout <= 0 {
 		return config{}, usagef("--peer-timeout is %v, must be positive", cfg.peerTimeout)

@@ -53,6 +53,7 @@ func TestParseArgsInvalid(t *testing.T) {
 		{"unknown backend", []string{"--backends", "cuda"}, `"cuda" is not one of cpu, opencl`},
 		{"unknown precision", []string{"--precision", "float16"}, `"float16" is not one of float32, float64`},
 		{"zero repeat", []string{"--repeat", "0"}, "--repeat is 0"},
+		{"negative settle", []string{"--settle", "-1s"}, "--settle is -1s"},
 		{"negative temperature", []string{"--temperature", "-1"}, "--temperature is -1"},
 		{"plot not png", []string{"--plot", "out.svg"}, "must name a .png file"},
 		{"positional argument", []string{"extra"}, `unexpected argument "extra"`},
@@ -126,7 +127,7 @@ func runJSON(t *testing.T, args ...string) []record {
 	dir := t.TempDir()
 	jsonPath := filepath.Join(dir, "out.json")
 	plotPath := filepath.Join(dir, "out.png")
-	args = append(args, "--json", jsonPath, "--plot", plotPath)
+	args = append(args, "--json", jsonPath, "--plot", plotPath, "--settle", "0")
 	var stdout, stderr bytes.Buffer
 	if code := run(context.Background(), args, &stdout, &stderr); code != 0 {
 		t.Fatalf("exit status %d, stderr:\n%s", code, stderr.String())

@@ -207,8 +207,10 @@ func runShape[T ssl.Float](ctx context.Context, cfg config, engines []engineInfo
 			if rn.record.Error != "" {
 				continue
 			}
-			if err := ctx.Err(); err != nil {
-				return nil, err
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(cfg.settle):
 			}
 			s, err := rn.call()
 			if err != nil {
