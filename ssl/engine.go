@@ -2,9 +2,11 @@ package ssl
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"github.com/spikessl/spikessl/cpu"
 	"github.com/spikessl/spikessl/gpu"
@@ -120,6 +122,10 @@ type Engine struct {
 	deviceOnce sync.Once
 	device     Backend
 	deviceErr  error
+
+	// deviceDisabled is set under BackendAuto after a device failure that
+	// every later call would repeat, such as a kernel that does not build.
+	deviceDisabled atomic.Bool
 }
 
 // New returns an Engine. With BackendOpenCL it opens the device at once and
@@ -195,7 +201,7 @@ func (e *Engine) Choose(work int64) (Backend, error) {
 	case BackendOpenCL:
 		return e.Device()
 	}
-	if work < e.minDeviceWork {
+	if work < e.minDeviceWork || e.deviceDisabled.Load() {
 		return e.cpu, nil
 	}
 	device, err := e.Device()
@@ -234,7 +240,20 @@ func (e *Engine) run(name string, work int64, op func(Backend) error) (Backend, 
 	}
 	e.logger.LogAttrs(context.Background(), slog.LevelWarn, "ssl: device failed, redoing the call on the CPU",
 		slog.String("op", name), slog.String("device", backend.Device()), slog.Any("error", err))
+	if permanentDeviceFailure(err) && e.deviceDisabled.CompareAndSwap(false, true) {
+		e.logger.LogAttrs(context.Background(), slog.LevelWarn, "ssl: device disabled, later calls run on the CPU",
+			slog.String("device", backend.Device()), slog.Any("error", err))
+	}
 	return e.cpu, op(e.cpu)
+}
+
+// permanentDeviceFailure reports whether every later call on the device
+// would fail as err did: a program that does not build, or a closed
+// backend. Allocation failures and lost resources depend on the problem
+// and the moment, so they are retried on the next call.
+func permanentDeviceFailure(err error) bool {
+	var buildErr *gpu.BuildError
+	return errors.As(err, &buildErr) || errors.Is(err, gpu.ErrClosed)
 }
 
 var defaultEngine = sync.OnceValue(func() *Engine {

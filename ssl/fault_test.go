@@ -119,10 +119,22 @@ func TestAutoRedoesFailedBuildOnCPU(t *testing.T) {
 		t.Error("the result redone on the CPU differs from the CPU engine's")
 	}
 	log := logs.String()
-	for _, want := range []string{"level=WARN", "device failed", "clBuildProgram", "undefined_function"} {
+	for _, want := range []string{"level=WARN", "device failed", "clBuildProgram", "undefined_function", "device disabled"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("warning log does not contain %q:\n%s", want, log)
 		}
+	}
+
+	// The build failure would recur, so later calls go to the CPU at once.
+	again, err := InfoNCEGrad(e, a, b, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Backend != "cpu" {
+		t.Errorf("second call ran on %q, want cpu", again.Backend)
+	}
+	if logs.String() != log {
+		t.Errorf("second call logged again:\n%s", strings.TrimPrefix(logs.String(), log))
 	}
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
