@@ -359,6 +359,7 @@ func TestBuildFailureCarriesLog(t *testing.T) {
 	if err != nil {
 		gputest.NoDevice(t, err)
 	}
+
 	a := gputest.Uniform[float32](1, 8*4)
 	_, err = b.InfoNCE32(a, a, 8, 4, 0.5, false, nil, nil)
 	var buildErr *gpu.BuildError
@@ -378,11 +379,13 @@ func TestBuildFailureCarriesLog(t *testing.T) {
 	if !errors.As(err, &callErr) || callErr.Call != "clBuildProgram" || callErr.Status != -11 {
 		t.Errorf("wrapped call error = %v, want clBuildProgram with CL_BUILD_PROGRAM_FAILURE (-11)", callErr)
 	}
+
 	// The other programs still build and run.
 	got := make([]float64, 8)
 	if err := b.Goodness32(a, 8, 4, got); err != nil {
 		t.Errorf("goodness after a failed build: %v", err)
 	}
+
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -442,6 +445,7 @@ func TestCloseReleasesEverything(t *testing.T) {
 	if err != nil {
 		gputest.NoDevice(t, err)
 	}
+
 	a := gputest.Uniform[float32](1, 70*9)
 	if _, err := b.InfoNCE32(a, a, 70, 9, 0.5, true, make([]float32, 630), make([]float32, 630)); err != nil {
 		t.Fatal(err)
@@ -452,11 +456,13 @@ func TestCloseReleasesEverything(t *testing.T) {
 	if err := b.Goodness32(a, 70, 9, make([]float64, 70)); err != nil {
 		t.Fatal(err)
 	}
+
 	// A context, a queue, and the three programs with their kernels stay
-	// cached; every buffer is released when its call returns.
+	// cached. Every buffer is released when its call returns.
 	if live := gpu.LiveObjects() - before; live != 2+3+6 {
 		t.Errorf("%d OpenCL objects live while open, want 11 (context, queue, 3 programs, 6 kernels)", live)
 	}
+
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
