@@ -2,10 +2,10 @@
 // backend, embedded in the binary. Package gpu builds them at run time.
 //
 // Each source opens with the maths it computes, its memory layout and its
-// tunables as #define macros with defaults (REAL, TILE, TILE_K, NORM_WG,
-// NORM_EPS), which the host overrides with -D build options. Every source
-// compiles with REAL=float, and with REAL=double plus -D USE_FP64 on a
-// device that has cl_khr_fp64.
+// tunables as #define macros with defaults (REAL, WG, BLOCK, TILE, TILE_K,
+// NORM_WG, NORM_EPS), which the host overrides with -D build options.
+// Every source compiles with REAL=float, and with REAL=double plus
+// -D USE_FP64 on a device that has cl_khr_fp64.
 package kernels
 
 import _ "embed"
