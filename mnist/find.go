@@ -2,6 +2,7 @@ package mnist
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -20,8 +21,10 @@ const (
 
 // FindGoMNIST returns the data folder of the GoMNIST module in the Go
 // module cache. It asks "go list -m" first, which works inside this
-// module after "go mod download", and otherwise looks in GOMODCACHE,
-// GOPATH/pkg/mod and ~/go/pkg/mod for the version in GoMNISTVersion.
+// module after "go mod download", and then looks in GOMODCACHE,
+// GOPATH/pkg/mod and ~/go/pkg/mod for the version in GoMNISTVersion. As a
+// last resort it runs "go mod download" for that version, which fetches
+// the module through the configured GOPROXY.
 func FindGoMNIST(ctx context.Context) (string, error) {
 	var tried []string
 	if dir, err := goListDir(ctx); err == nil && dir != "" {
@@ -33,6 +36,13 @@ func FindGoMNIST(ctx context.Context) (string, error) {
 	}
 	for _, cache := range moduleCaches(ctx) {
 		data := filepath.Join(cache, escapeModulePath(GoMNISTModule)+"@"+GoMNISTVersion, "data")
+		if hasMNIST(data) {
+			return data, nil
+		}
+		tried = append(tried, data)
+	}
+	if dir, err := goModDownload(ctx); err == nil {
+		data := filepath.Join(dir, "data")
 		if hasMNIST(data) {
 			return data, nil
 		}
@@ -53,6 +63,22 @@ func goListDir(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return strings.TrimSpace(string(out)), nil
+}
+
+// goModDownload downloads the GoMNIST module into the module cache and
+// returns its folder.
+func goModDownload(ctx context.Context) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "go", "mod", "download", "-json", GoMNISTModule+"@"+GoMNISTVersion).Output()
+	if err != nil {
+		return "", err
+	}
+	var info struct{ Dir string }
+	if err := json.Unmarshal(out, &info); err != nil {
+		return "", err
+	}
+	return info.Dir, nil
 }
 
 // moduleCaches returns the candidate Go module cache folders.

@@ -3,7 +3,7 @@
 // has learnt.
 //
 // Features are standardised with the mean and standard deviation of the
-// training rows, then a softmax classifier with L2 regularisation is fitted
+// training rows. A softmax classifier with L2 regularisation is then fitted
 // by Adam on mini-batches in a seeded order, so the same data, options and
 // seed give the same model.
 package probe
@@ -30,7 +30,8 @@ type Options struct {
 	// BatchSize is the number of rows per Adam step. A batch larger than
 	// the data uses all rows in each step.
 	BatchSize int
-	// LR is Adam's initial learning rate; it decays to zero along a cosine.
+	// LR is Adam's initial learning rate, which decays to zero along a
+	// half cosine.
 	LR float64
 	// L2 is the weight of ½‖W‖² in the loss, per row.
 	L2 float64

@@ -10,7 +10,7 @@ import (
 )
 
 // checkpointVersion changes whenever the layout of Trainer changes.
-const checkpointVersion = 1
+const checkpointVersion = 2
 
 type checkpoint struct {
 	Version int
@@ -95,12 +95,14 @@ func (t *Trainer) checkShapes() error {
 		len(t.AdamBias.M) != l.Hidden || len(t.AdamBias.V) != l.Hidden {
 		return fmt.Errorf("%w: optimiser state does not match the encoder", ErrConfig)
 	}
-	if d := t.Config.HeadDim; d > 0 {
-		if len(t.Head) != l.Hidden*d || len(t.HeadBias) != d || t.AdamHead == nil || t.AdamHeadBias == nil ||
-			len(t.AdamHead.M) != len(t.Head) || len(t.AdamHead.V) != len(t.Head) ||
-			len(t.AdamHeadBias.M) != d || len(t.AdamHeadBias.V) != d {
-			return fmt.Errorf("%w: projection head does not match its dimension %d", ErrConfig, d)
+	in := l.Hidden
+	for k, layer := range t.Head {
+		if layer == nil || layer.In != in || len(layer.W) != layer.In*layer.Out || len(layer.B) != layer.Out ||
+			layer.AdamW == nil || layer.AdamB == nil || len(layer.AdamW.M) != len(layer.W) || len(layer.AdamW.V) != len(layer.W) ||
+			len(layer.AdamB.M) != layer.Out || len(layer.AdamB.V) != layer.Out {
+			return fmt.Errorf("%w: projection head layer %d does not match its sizes", ErrConfig, k)
 		}
+		in = layer.Out
 	}
 	return nil
 }

@@ -34,7 +34,7 @@ type Augment struct {
 	// Dropout is the probability that each input spike is deleted.
 	Dropout float64
 	// Jitter is the probability that each spike moves one time step,
-	// earlier or later with equal chance; a spike moved off either end of
+	// earlier or later with equal chance. A spike moved off either end of
 	// the train is deleted.
 	Jitter float64
 	// Noise is the probability of a background spike at each pixel and
@@ -67,12 +67,13 @@ func (a Augment) Check() error {
 
 // Encode returns the rate code of an image of rows × cols pixels over
 // steps time steps: pixel intensity q = value/255 spikes at each step with
-// probability q, independently (a Bernoulli spike train). With an
-// augmentation, the image is first shifted; then each step's spikes are
-// drawn with probability q·(1 − Dropout) + (1 − q·(1 − Dropout))·Noise,
-// which is the distribution of a Bernoulli draw followed by independent
-// dropout and background noise; finally each spike is jittered in time.
-// All randomness comes from rng.
+// probability q, independently (a Bernoulli spike train).
+//
+// With an augmentation, the image is first shifted. Each step's spikes are
+// then drawn with probability q·(1 − Dropout) + (1 − q·(1 − Dropout))·Noise,
+// the distribution of a Bernoulli draw followed by independent dropout and
+// background noise. Finally each spike is jittered in time. All randomness
+// comes from rng.
 func Encode(img []uint8, rows, cols, steps int, aug *Augment, rng *rand.Rand) Train {
 	var a Augment
 	if aug != nil {

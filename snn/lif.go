@@ -109,7 +109,7 @@ func (e *Encoder) SetWeightsPostPre(w []float32) {
 	}
 }
 
-// trace is what the backward pass needs from the forward pass: the
+// trace is the record of a forward pass that Backward needs: the
 // potential before the spike at each step, (batch, Steps, Hidden).
 type trace struct {
 	u []float32

@@ -283,10 +283,11 @@ func syntheticImages(n int) Images {
 
 func smallConfig(method Method) Config {
 	c := DefaultConfig(method)
-	c.Layer.Hidden = 48
+	c.SetHidden(48)
 	c.Layer.Steps = 4
 	c.Batch = 32
 	c.HeadDim = 16
+	c.HeadHidden = 24
 	c.Seed = 7
 	return c
 }
@@ -380,8 +381,13 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 			if !slices.Equal(resumed.Losses, straight.Losses) {
 				t.Errorf("losses %v after resuming, %v uninterrupted", resumed.Losses, straight.Losses)
 			}
-			if !slices.Equal(resumed.Head, straight.Head) {
-				t.Error("the resumed head differs from the uninterrupted one")
+			if len(resumed.Head) != len(straight.Head) {
+				t.Fatalf("%d head layers after resuming, %d uninterrupted", len(resumed.Head), len(straight.Head))
+			}
+			for k := range resumed.Head {
+				if !slices.Equal(resumed.Head[k].W, straight.Head[k].W) {
+					t.Errorf("head layer %d differs after resuming", k)
+				}
 			}
 		})
 	}
@@ -390,7 +396,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 func TestInfoNCELossFalls(t *testing.T) {
 	images := syntheticImages(256)
 	c := smallConfig(InfoNCE)
-	c.Layer.Hidden = 64
+	c.SetHidden(64)
 	tr, err := NewTrainer(c, cpuEngine(t))
 	if err != nil {
 		t.Fatal(err)

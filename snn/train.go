@@ -48,9 +48,12 @@ type Config struct {
 	// Augment makes the two views of InfoNCE.
 	Augment Augment
 
-	// HeadDim is the output size of the linear projection head that feeds
-	// InfoNCE; 0 feeds the spike rates to the loss directly.
+	// HeadDim is the output size of the projection head that feeds
+	// InfoNCE. With 0 the spike rates feed the loss directly.
 	HeadDim int
+	// HeadHidden is the width of the head's hidden ReLU layer. With 0 the
+	// head is linear.
+	HeadHidden int
 	// Temperature is the InfoNCE temperature.
 	Temperature float64
 	// LR is Adam's initial learning rate for InfoNCE training.
@@ -58,8 +61,9 @@ type Config struct {
 	// Epochs is the length of the run. With Cosine, the InfoNCE learning
 	// rate decays from LR to 0 along a half cosine over Epochs epochs.
 	Epochs int
-	// Cosine selects the cosine decay of the learning rate; without it
-	// the rate stays LR.
+	// Cosine selects the cosine decay of the learning rate; without it,
+	// the default, the rate stays LR. In the measurements of docs/mnist.md
+	// the constant rate reached the higher probe accuracy after 6 epochs.
 	Cosine bool
 
 	// Rule is the CSDP rule of the two CSDP methods.
@@ -81,10 +85,20 @@ func DefaultConfig(method Method) Config {
 		Temperature: 0.2,
 		LR:          1e-3,
 		Epochs:      6,
-		Cosine:      true,
-		Rule:        ssl.CSDP{LR: 0.01, Decay: 1e-4, Threshold: 50},
+		Rule:        ssl.CSDP{LR: 0.01, Decay: 1e-4},
 	}
+	c.SetHidden(c.Layer.Hidden)
 	return c
+}
+
+// SetHidden sets the number of neurons and scales the CSDP goodness
+// threshold with it to 0.1·hidden, because the goodness Σ z² of a sample
+// grows with the number of neurons. An untrained layer of 1024 neurons has
+// a mean spike rate of about 0.26 on MNIST, so its goodness is of the
+// order of 100.
+func (c *Config) SetHidden(hidden int) {
+	c.Layer.Hidden = hidden
+	c.Rule.Threshold = 0.1 * float64(hidden)
 }
 
 // Check returns an error naming the first invalid field.
@@ -101,8 +115,8 @@ func (c Config) Check() error {
 	switch {
 	case c.Batch < 2:
 		return fmt.Errorf("%w: batch is %d, must be at least 2", ErrConfig, c.Batch)
-	case c.HeadDim < 0:
-		return fmt.Errorf("%w: head dimension is %d, must be ≥ 0", ErrConfig, c.HeadDim)
+	case c.HeadDim < 0 || c.HeadHidden < 0:
+		return fmt.Errorf("%w: head sizes are %d and %d, must be ≥ 0", ErrConfig, c.HeadDim, c.HeadHidden)
 	case !(c.Temperature > 0) || math.IsInf(c.Temperature, 0):
 		return fmt.Errorf("%w: temperature is %v, must be finite and > 0", ErrConfig, c.Temperature)
 	case c.Epochs < 1:
@@ -130,10 +144,11 @@ type Trainer struct {
 	Config  Config
 	Encoder *Encoder
 
-	// Head is the (Hidden, HeadDim) projection and HeadBias its bias.
-	Head, HeadBias []float32
-	// Optimiser states of W, Bias, Head and HeadBias.
-	AdamW, AdamBias, AdamHead, AdamHeadBias *Adam
+	// Head is the projection head's layers: none, one linear layer, or two
+	// with a ReLU between them.
+	Head []*Dense
+	// AdamW and AdamBias are the optimiser states of the encoder.
+	AdamW, AdamBias *Adam
 
 	// Epoch is the current epoch, counted from 0, and Batch the next
 	// batch within it.
@@ -164,16 +179,12 @@ func NewTrainer(c Config, engine *ssl.Engine) (*Trainer, error) {
 		h := c.Layer.Hidden
 		t.AdamW = NewAdam(len(enc.W))
 		t.AdamBias = NewAdam(h)
-		if c.HeadDim > 0 {
-			rng := Stream(c.Seed, streamOrder, -1, 0)
-			t.Head = make([]float32, h*c.HeadDim)
-			std := 1 / math.Sqrt(float64(h))
-			for i := range t.Head {
-				t.Head[i] = float32(rng.NormFloat64() * std)
-			}
-			t.HeadBias = make([]float32, c.HeadDim)
-			t.AdamHead = NewAdam(len(t.Head))
-			t.AdamHeadBias = NewAdam(c.HeadDim)
+		rng := Stream(c.Seed, streamOrder, -1, 0)
+		switch {
+		case c.HeadDim > 0 && c.HeadHidden > 0:
+			t.Head = []*Dense{newDense(h, c.HeadHidden, rng), newDense(c.HeadHidden, c.HeadDim, rng)}
+		case c.HeadDim > 0:
+			t.Head = []*Dense{newDense(h, c.HeadDim, rng)}
 		}
 	}
 	return t, nil

@@ -107,7 +107,7 @@ func parseMNIST(env *environment, args []string) (*mnistRequest, error) {
 		return nil, usagef("--method %q is invalid: must be infonce, csdp or csdp-plain", *method)
 	}
 	req.config = snn.DefaultConfig(m)
-	req.config.Layer.Hidden = *hidden
+	req.config.SetHidden(*hidden)
 	req.config.Layer.Steps = *steps
 	req.config.Batch = *batch
 	req.config.Seed = *seed
