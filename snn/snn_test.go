@@ -507,3 +507,66 @@ func TestLoadTrainerRejectsDamagedFile(t *testing.T) {
 func readFile(path string) ([]byte, error) { return os.ReadFile(path) }
 
 func writeFile(path string, data []byte) error { return os.WriteFile(path, data, 0o666) }
+
+func TestHeadBackwardMatchesFiniteDifferences(t *testing.T) {
+	c := smallConfig(InfoNCE)
+	c.SetHidden(6)
+	c.HeadHidden = 5
+	c.HeadDim = 4
+	tr, err := NewTrainer(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const b = 3
+	rng := rand.New(rand.NewPCG(5, 5))
+	rates := make([]float32, b*6)
+	for i := range rates {
+		rates[i] = float32(rng.Float64())
+	}
+	weights := make([]float32, b*4) // L = Σ weights·output
+	for i := range weights {
+		weights[i] = float32(rng.NormFloat64())
+	}
+	loss := func() float64 {
+		out := tr.headForward(rates, b)
+		var sum float64
+		for i, v := range out[len(out)-1] {
+			sum += float64(weights[i]) * float64(v)
+		}
+		return sum
+	}
+
+	grads := make([]denseGrad, len(tr.Head))
+	for k, l := range tr.Head {
+		grads[k] = denseGrad{w: make([]float32, len(l.W)), b: make([]float32, len(l.B))}
+	}
+	gradRates := tr.headBackward(tr.headForward(rates, b), weights, b, grads)
+
+	const eps = 1e-2
+	numeric := func(x *float32) float64 {
+		saved := *x
+		*x = saved + eps
+		up := loss()
+		*x = saved - eps
+		down := loss()
+		*x = saved
+		return (up - down) / (2 * eps)
+	}
+	check := func(name string, got float32, want float64) {
+		t.Helper()
+		if math.Abs(float64(got)-want) > 2e-3*(1+math.Abs(want)) {
+			t.Errorf("%s: backward %v, finite difference %v", name, got, want)
+		}
+	}
+	for i := range rates {
+		check("rates", gradRates[i], numeric(&rates[i]))
+	}
+	for k, l := range tr.Head {
+		for i := range l.W {
+			check("W", grads[k].w[i], numeric(&l.W[i]))
+		}
+		for i := range l.B {
+			check("B", grads[k].b[i], numeric(&l.B[i]))
+		}
+	}
+}
