@@ -11,9 +11,9 @@
 //
 // Only Sgemm and Dgemm call the library. Every other routine is gonum's,
 // inherited from an embedded gonum.Implementation. Sgemm and Dgemm check
-// their arguments as gonum does, and panic with gonum's messages, before
-// any pointer reaches C, so a wrong leading dimension or a short slice
-// panics in Go instead of reading past the end of a slice in C.
+// their arguments as gonum does before any pointer reaches C, and panic
+// with gonum's messages. A wrong leading dimension or a short slice
+// therefore panics in Go instead of reading past the end of a slice in C.
 //
 // # Threads and kernels
 //
