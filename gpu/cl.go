@@ -23,29 +23,32 @@ var defaultLibraries = []string{"libOpenCL.so.1", "libOpenCL.so"}
 // function returns a cl_int status, or an object and writes the status
 // through its last argument.
 type api struct {
-	getPlatformIDs    func(numEntries uint32, platforms *uintptr, numPlatforms *uint32) int32
-	getPlatformInfo   func(platform uintptr, param uint32, size uintptr, value *byte, sizeRet *uintptr) int32
-	getDeviceIDs      func(platform uintptr, deviceType uint64, numEntries uint32, devices *uintptr, numDevices *uint32) int32
-	getDeviceInfo     func(device uintptr, param uint32, size uintptr, value *byte, sizeRet *uintptr) int32
-	createContext     func(properties *uintptr, numDevices uint32, devices *uintptr, notify uintptr, userData uintptr, status *int32) uintptr
-	releaseContext    func(context uintptr) int32
-	createQueue       func(context, device uintptr, properties uint64, status *int32) uintptr
-	releaseQueue      func(queue uintptr) int32
-	createProgram     func(context uintptr, count uint32, sources *uintptr, lengths *uintptr, status *int32) uintptr
-	buildProgram      func(program uintptr, numDevices uint32, devices *uintptr, options string, notify uintptr, userData uintptr) int32
-	getBuildInfo      func(program, device uintptr, param uint32, size uintptr, value *byte, sizeRet *uintptr) int32
-	releaseProgram    func(program uintptr) int32
-	createKernel      func(program uintptr, name string, status *int32) uintptr
-	releaseKernel     func(kernel uintptr) int32
-	setKernelArg      func(kernel uintptr, index uint32, size uintptr, value *byte) int32
-	getKernelWGInfo   func(kernel, device uintptr, param uint32, size uintptr, value *byte, sizeRet *uintptr) int32
-	createBuffer      func(context uintptr, flags uint64, size uintptr, host *byte, status *int32) uintptr
-	releaseMemObject  func(mem uintptr) int32
-	enqueueRead       func(queue, mem uintptr, blocking uint32, offset, size uintptr, host *byte, numEvents uint32, events *uintptr, event *uintptr) int32
-	enqueueWrite      func(queue, mem uintptr, blocking uint32, offset, size uintptr, host *byte, numEvents uint32, events *uintptr, event *uintptr) int32
-	enqueueNDRange    func(queue, kernel uintptr, dims uint32, offset, global, local *uintptr, numEvents uint32, events *uintptr, event *uintptr) int32
-	finish            func(queue uintptr) int32
-	libraryName       string
+	getPlatformIDs   func(numEntries uint32, platforms *uintptr, numPlatforms *uint32) int32
+	getPlatformInfo  func(platform uintptr, param uint32, size uintptr, value *byte, sizeRet *uintptr) int32
+	getDeviceIDs     func(platform uintptr, deviceType uint64, numEntries uint32, devices *uintptr, numDevices *uint32) int32
+	getDeviceInfo    func(device uintptr, param uint32, size uintptr, value *byte, sizeRet *uintptr) int32
+	createContext    func(properties *uintptr, numDevices uint32, devices *uintptr, notify uintptr, userData uintptr, status *int32) uintptr
+	releaseContext   func(context uintptr) int32
+	createQueue      func(context, device uintptr, properties uint64, status *int32) uintptr
+	releaseQueue     func(queue uintptr) int32
+	createProgram    func(context uintptr, count uint32, sources *uintptr, lengths *uintptr, status *int32) uintptr
+	buildProgram     func(program uintptr, numDevices uint32, devices *uintptr, options string, notify uintptr, userData uintptr) int32
+	getBuildInfo     func(program, device uintptr, param uint32, size uintptr, value *byte, sizeRet *uintptr) int32
+	releaseProgram   func(program uintptr) int32
+	createKernel     func(program uintptr, name string, status *int32) uintptr
+	releaseKernel    func(kernel uintptr) int32
+	setKernelArg     func(kernel uintptr, index uint32, size uintptr, value *byte) int32
+	getKernelWGInfo  func(kernel, device uintptr, param uint32, size uintptr, value *byte, sizeRet *uintptr) int32
+	createBuffer     func(context uintptr, flags uint64, size uintptr, host *byte, status *int32) uintptr
+	releaseMemObject func(mem uintptr) int32
+	enqueueRead      func(queue, mem uintptr, blocking uint32, offset, size uintptr, host *byte, numEvents uint32, events *uintptr, event *uintptr) int32
+	enqueueWrite     func(queue, mem uintptr, blocking uint32, offset, size uintptr, host *byte, numEvents uint32, events *uintptr, event *uintptr) int32
+	enqueueNDRange   func(queue, kernel uintptr, dims uint32, offset, global, local *uintptr, numEvents uint32, events *uintptr, event *uintptr) int32
+	finish           func(queue uintptr) int32
+
+	// libraryName is the library that was loaded, for messages.
+	libraryName string
+	// libraryLoadFailed is why no library could be loaded, or nil.
 	libraryLoadFailed error
 }
 
@@ -56,7 +59,8 @@ var (
 
 // loadLibrary opens the OpenCL ICD loader once per process and resolves
 // its entry points. The library stays loaded for the life of the process,
-// because ICD loaders do not support being unloaded.
+// because a driver may keep threads of its own running in it, as PoCL's
+// worker threads do.
 func loadLibrary() (*api, error) {
 	loadOnce.Do(func() {
 		names := defaultLibraries
