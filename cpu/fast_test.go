@@ -227,3 +227,35 @@ func TestBLASNameNamesLibrary(t *testing.T) {
 		}
 	})
 }
+
+// TestInfoNCEWorkerCounts checks a batch large enough for the row-parallel
+// normalisation: the loss and grad_a do not depend on the worker count,
+// and grad_b, whose sums are split over workers, only by rounding.
+func TestInfoNCEWorkerCounts(t *testing.T) {
+	const batch, features = 600, 64 // 38400 elements, above minParallelElements
+	a, b := randomViews32(21, batch, features)
+	run := func(workers int) (float64, []float32, []float32) {
+		gradA, gradB := make([]float32, len(a)), make([]float32, len(b))
+		opt := InfoNCEOptions{Temperature: 0.2, Workers: workers}
+		loss, err := InfoNCE(a, b, batch, features, opt, gradA, gradB)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return loss, gradA, gradB
+	}
+	wantLoss, wantA, wantB := run(1)
+	for _, workers := range []int{2, 3} {
+		loss, gradA, gradB := run(workers)
+		if loss != wantLoss {
+			t.Errorf("workers=%d: loss %v, one worker gives %v", workers, loss, wantLoss)
+		}
+		for i := range wantA {
+			if gradA[i] != wantA[i] {
+				t.Fatalf("workers=%d: grad_a[%d] = %v, one worker gives %v", workers, i, gradA[i], wantA[i])
+			}
+		}
+		if diff, scale := maxDifference(gradB, widen(wantB)); diff > 1e-6*scale {
+			t.Errorf("workers=%d: grad_b differs by %.3g, largest magnitude %.3g", workers, diff, scale)
+		}
+	}
+}

@@ -97,8 +97,8 @@ func InfoNCE[T Float](a, b []T, batch, features int, opt InfoNCEOptions, gradA, 
 	}
 
 	p := newPlan(batch, features, opt, int(unsafe.Sizeof(a[0])), gradA != nil || gradB != nil)
-	u, normA := normalizeRows(a, batch, features)
-	v, normB := normalizeRows(b, batch, features)
+	u, normA := normalizeRows(a, batch, features, p.workers)
+	v, normB := normalizeRows(b, batch, features, p.workers)
 
 	if gradA == nil && gradB == nil {
 		lseRow, diagRow := rowLogSumExp(&p, u, v)
@@ -122,10 +122,10 @@ func InfoNCE[T Float](a, b []T, batch, features int, opt InfoNCEOptions, gradA, 
 		loss = meanRowLoss(lseRow, diagRow)
 	}
 	if gradA != nil {
-		normalizeBackward(gradA, gradA, u, normA, features)
+		normalizeBackward(gradA, gradA, u, normA, features, p.workers)
 	}
 	if gradB != nil {
-		normalizeBackward(gradB, gradB, v, normB, features)
+		normalizeBackward(gradB, gradB, v, normB, features, p.workers)
 	}
 	return loss, nil
 }
@@ -258,18 +258,20 @@ func rowLogSumExp[T Float](p *plan, x, y []T) (lse, diag []float64) {
 
 // normalizeRows returns x with each row divided by max(‖row‖, NormEpsilon),
 // and the unclamped norms.
-func normalizeRows[T Float](x []T, rows, cols int) (u []T, norms []float64) {
+func normalizeRows[T Float](x []T, rows, cols, workers int) (u []T, norms []float64) {
 	u = make([]T, len(x))
 	norms = make([]float64, rows)
-	for i := range rows {
-		row := x[i*cols : (i+1)*cols]
-		norm := l2Norm(row)
-		norms[i] = norm
-		inv := 1 / max(norm, NormEpsilon)
-		for j, value := range row {
-			u[i*cols+j] = T(float64(value) * inv)
+	forRowRanges(rows, cols, workers, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			row := x[i*cols : (i+1)*cols]
+			norm := l2Norm(row)
+			norms[i] = norm
+			inv := 1 / max(norm, NormEpsilon)
+			for j, value := range row {
+				u[i*cols+j] = T(float64(value) * inv)
+			}
 		}
-	}
+	})
 	return u, norms
 }
 
@@ -277,22 +279,25 @@ func normalizeRows[T Float](x []T, rows, cols int) (u []T, norms []float64) {
 // rows, given the gradient gradU with respect to the normalised rows u.
 // For ‖x‖ > NormEpsilon, d(x/‖x‖)/dx = (I − u·uᵀ)/‖x‖; where the norm is
 // clamped, u = x/NormEpsilon and the Jacobian is I/NormEpsilon.
-func normalizeBackward[T Float](grad, gradU, u []T, norms []float64, cols int) {
-	for i, norm := range norms {
-		g := gradU[i*cols : (i+1)*cols]
-		out := grad[i*cols : (i+1)*cols]
-		if norm <= NormEpsilon {
-			for j, x := range g {
-				out[j] = T(float64(x) / NormEpsilon)
+func normalizeBackward[T Float](grad, gradU, u []T, norms []float64, cols, workers int) {
+	forRowRanges(len(norms), cols, workers, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			norm := norms[i]
+			g := gradU[i*cols : (i+1)*cols]
+			out := grad[i*cols : (i+1)*cols]
+			if norm <= NormEpsilon {
+				for j, x := range g {
+					out[j] = T(float64(x) / NormEpsilon)
+				}
+				continue
 			}
-			continue
+			ui := u[i*cols : (i+1)*cols]
+			proj := dot(ui, g)
+			for j, x := range g {
+				out[j] = T((float64(x) - float64(ui[j])*proj) / norm)
+			}
 		}
-		ui := u[i*cols : (i+1)*cols]
-		proj := dot(ui, g)
-		for j, x := range g {
-			out[j] = T((float64(x) - float64(ui[j])*proj) / norm)
-		}
-	}
+	})
 }
 
 // l2Norm returns the Euclidean norm of x without overflow for any finite x:

@@ -30,3 +30,24 @@ func stride(start, end, step int) iter.Seq[int] {
 		}
 	}
 }
+
+// minParallelElements is the fewest elements that forRowRanges splits over
+// goroutines; below it, starting them costs more than the work.
+const minParallelElements = 1 << 15
+
+// forRowRanges calls fn on contiguous ranges [lo, hi) that cover the rows
+// of a rows × cols matrix: one range per worker, on its own goroutine, or
+// a single range when the matrix has fewer than minParallelElements
+// elements. fn must treat its rows independently of the others.
+func forRowRanges(rows, cols, workers int, fn func(lo, hi int)) {
+	workers = min(workers, rows)
+	if workers <= 1 || rows*cols < minParallelElements {
+		fn(0, rows)
+		return
+	}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() { fn(w*rows/workers, (w+1)*rows/workers) })
+	}
+	wg.Wait()
+}
