@@ -40,9 +40,13 @@
 // # Backends
 //
 // An Engine runs each call on a Backend: the CPU (package cpu, gonum's
-// BLAS) or an OpenCL device. With BackendAuto it uses a device when one is
-// present and the problem is large enough for it to be faster, and redoes a
-// call on the CPU, logging a warning, when the device fails. A nil *Engine
-// means the package's default engine, which is BackendAuto. Engines are
-// safe for concurrent use.
+// BLAS) or an OpenCL device (package gpu). With BackendAuto it uses an
+// OpenCL GPU or accelerator for calls of at least MinDeviceWork
+// multiply-adds and the CPU otherwise. An OpenCL CPU device such as PoCL is
+// slower than the CPU backend on the same cores, so auto uses it only with
+// Options.AllowCPUDevice. A device failure is redone on the CPU with a
+// warning, and after a failure that would recur, such as a kernel that does
+// not build, the engine stops using the device. A nil *Engine means the
+// package's default engine, which is BackendAuto. Engines are safe for
+// concurrent use.
 package ssl

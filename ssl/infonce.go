@@ -57,12 +57,7 @@ func infoNCE[T Float](e *Engine, a, b Matrix[T], opt InfoNCEOptions, grads bool)
 	e = engine(e)
 	batch, features := a.Rows, a.Cols
 
-	// One batch × batch × features product for the loss, three more for the
-	// gradients: the work that decides between the CPU and a device.
-	work := int64(batch) * int64(batch) * int64(features)
-	if grads {
-		work *= 4
-	}
+	work := InfoNCEWork(batch, features, grads)
 
 	var result LossResult[T]
 	backend, err := e.run("infonce", work, func(backend Backend) error {
