@@ -11,7 +11,9 @@
 // Every configuration runs once to warm up and then --repeat times; the
 // table reports the median, min and max. The runs of one shape take turns
 // across its operations, backends and peers, round by round, so that a
-// change in the machine's load affects them all alike. GFLOP/s counts 2·batch²·features
+// change in the machine's load affects them all alike; --sequential runs
+// each one's repeats back to back instead, which lets a peer find its data
+// still in cache from its previous run. GFLOP/s counts 2·batch²·features
 // for each batch × batch product an operation needs at the least: one for
 // the loss, three for the loss with both gradients. The CSDP step counts
 // its two outer products, 4·batch·features² with nPre = nPost = features.
@@ -72,6 +74,7 @@ type config struct {
 	peerTimeout  time.Duration
 	peerCoreType string
 	settle       time.Duration
+	sequential   bool
 }
 
 var (
@@ -127,6 +130,7 @@ func parseArgs(args []string, stdout io.Writer) (config, error) {
 	fs.StringVar(&cfg.python, "python", "", "Python interpreter for the peers (default: the first of python3 on PATH and /usr/bin/python3 that has the module)")
 	fs.IntVar(&cfg.peerMaxBatch, "peer-max-batch", 16384, "largest batch the peers run: they hold the batch × batch matrix in memory")
 	fs.DurationVar(&cfg.peerTimeout, "peer-timeout", 10*time.Minute, "time limit for a peer process, which serves every run of one shape")
+	fs.BoolVar(&cfg.sequential, "sequential", false, "run all repeats of one operation and backend back to back, instead of taking turns round by round")
 	fs.DurationVar(&cfg.settle, "settle", 250*time.Millisecond, "pause before each run, so that the idle BLAS and OpenMP threads of the previous run, which poll for work for a while, have stopped")
 	fs.StringVar(&cfg.peerCoreType, "peer-coretype", "same", "OPENBLAS_CORETYPE for the peers: same (the kernels spikessl's OpenBLAS uses), detect (OpenBLAS's own detection), or a kernel family such as Haswell")
 

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -101,6 +102,19 @@ func TestSummarize(t *testing.T) {
 		if want := 2 * 1000 * 1000 * 100 / tc.median / 1e9; math.Abs(r.GFLOPS-want) > 1e-12 {
 			t.Errorf("times %v: GFLOP/s = %v, want %v", tc.times, r.GFLOPS, want)
 		}
+	}
+}
+
+func TestSchedule(t *testing.T) {
+	interleaved := schedule(2, 3, false)
+	sequential := schedule(2, 3, true)
+	wantInterleaved := []step{{0, 0}, {1, 0}, {0, 1}, {1, 1}, {0, 2}, {1, 2}}
+	wantSequential := []step{{0, 0}, {0, 1}, {0, 2}, {1, 0}, {1, 1}, {1, 2}}
+	if !slices.Equal(interleaved, wantInterleaved) {
+		t.Errorf("interleaved schedule %v, want %v", interleaved, wantInterleaved)
+	}
+	if !slices.Equal(sequential, wantSequential) {
+		t.Errorf("sequential schedule %v, want %v", sequential, wantSequential)
 	}
 }
 

@@ -202,26 +202,25 @@ func runShape[T ssl.Float](ctx context.Context, cfg config, engines []engineInfo
 		}
 	}
 
-	for round := range cfg.repeat + 1 {
-		for _, rn := range runners {
-			if rn.record.Error != "" {
-				continue
-			}
-			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case <-time.After(cfg.settle):
-			}
-			s, err := rn.call()
-			if err != nil {
-				rn.record.Error = err.Error()
-				continue
-			}
-			rn.record.Loss = s.loss
-			if round > 0 {
-				rn.times = append(rn.times, s.seconds)
-				rn.record.PeakRSSBytes = max(rn.record.PeakRSSBytes, s.peak)
-			}
+	for _, step := range schedule(len(runners), cfg.repeat+1, cfg.sequential) {
+		rn := runners[step.runner]
+		if rn.record.Error != "" {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(cfg.settle):
+		}
+		s, err := rn.call()
+		if err != nil {
+			rn.record.Error = err.Error()
+			continue
+		}
+		rn.record.Loss = s.loss
+		if step.round > 0 {
+			rn.times = append(rn.times, s.seconds)
+			rn.record.PeakRSSBytes = max(rn.record.PeakRSSBytes, s.peak)
 		}
 	}
 
@@ -337,4 +336,29 @@ func (p *peerProcess) close() {
 	if p.cmd.ProcessState == nil {
 		_ = p.cmd.Wait()
 	}
+}
+
+// step is one run in a schedule: runner's run number round, where round 0
+// is the warm-up.
+type step struct{ runner, round int }
+
+// schedule returns the order of the runs of one shape: round by round
+// across the runners, or, when sequential, all rounds of one runner
+// before the next runner's.
+func schedule(runners, rounds int, sequential bool) []step {
+	var steps []step
+	if sequential {
+		for r := range runners {
+			for round := range rounds {
+				steps = append(steps, step{r, round})
+			}
+		}
+		return steps
+	}
+	for round := range rounds {
+		for r := range runners {
+			steps = append(steps, step{r, round})
+		}
+	}
+	return steps
 }
