@@ -94,7 +94,7 @@ func parseMNIST(env *environment, args []string) (*mnistRequest, error) {
 	batch := fs.Int("batch", def.Batch, "images per update")
 	seed := fs.Uint64("seed", def.Seed, "seed of the initial weights and of every random draw")
 	fs.StringVar(&req.out, "out", "", "output folder (default runs/mnist-METHOD)")
-	fs.BoolVar(&req.resume, "resume", false, "continue from the checkpoint in --out")
+	fs.BoolVar(&req.resume, "resume", false, "continue from the checkpoint in --out (give the same --data and --limit)")
 	fs.StringVar(&req.backend, "backend", "auto", "where ssl computes: auto, cpu or opencl")
 	fs.IntVar(&req.limit, "limit", 0, "use only the first N training and N test images (0: all), for quick runs")
 	if err := parseFlags(fs, args); err != nil {
@@ -171,7 +171,7 @@ func runMNIST(ctx context.Context, env *environment, args []string) error {
 	}
 	images := snn.Images{Pixels: train.Images, N: train.N, Rows: train.Rows, Cols: train.Cols}
 	trainStart := time.Now()
-	trainErr := trainEpochs(ctx, env, req, trainer, images)
+	trainErr := trainEpochs(ctx, env, req, trainer, images, func() float64 { return earlier + time.Since(trainStart).Seconds() })
 	trained := earlier + time.Since(trainStart).Seconds()
 	checkpoint := filepath.Join(req.out, checkpointName)
 	if err := trainer.Save(checkpoint, map[string]float64{"seconds": trained}); err != nil {
@@ -237,12 +237,13 @@ func startTrainer(req *mnistRequest, engine *ssl.Engine, env *environment) (*snn
 }
 
 // trainEpochs trains until req.epochs epochs are done, saving a checkpoint
-// after each, and shows the progress on stderr.
-func trainEpochs(ctx context.Context, env *environment, req *mnistRequest, t *snn.Trainer, images snn.Images) error {
+// with the training seconds so far after each, and shows the progress on
+// stderr.
+func trainEpochs(ctx context.Context, env *environment, req *mnistRequest, t *snn.Trainer, images snn.Images, seconds func() float64) error {
 	perEpoch := t.BatchesPerEpoch(images.N)
 	total := req.epochs * perEpoch
 	done := t.Epoch*perEpoch + t.Batch
-	bar := newProgress(env.stderr, total, done, "training")
+	bar := newProgress(env.stderr, total, done, "training", "batches")
 	defer bar.finish()
 	for t.Epoch < req.epochs {
 		epochStart := time.Now()
@@ -252,7 +253,7 @@ func trainEpochs(ctx context.Context, env *environment, req *mnistRequest, t *sn
 		}
 		loss := t.Losses[len(t.Losses)-1]
 		bar.line(fmt.Sprintf("epoch %d/%d: loss %.4f, %.0f s", t.Epoch, req.epochs, loss, time.Since(epochStart).Seconds()))
-		if err := t.Save(filepath.Join(req.out, checkpointName), nil); err != nil {
+		if err := t.Save(filepath.Join(req.out, checkpointName), map[string]float64{"seconds": seconds()}); err != nil {
 			return err
 		}
 	}
@@ -270,19 +271,20 @@ type progress struct {
 	// only the units of this run.
 	first int
 	name  string
+	unit  string
 	start time.Time
 	last  time.Time
 }
 
-func newProgress(w io.Writer, total, done int, name string) *progress {
-	p := &progress{w: w, total: total, done: done, first: done, name: name, start: time.Now(), last: time.Now()}
+func newProgress(w io.Writer, total, done int, name, unit string) *progress {
+	p := &progress{w: w, total: total, done: done, first: done, name: name, unit: unit, start: time.Now(), last: time.Now()}
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		p.bar = progressbar.NewOptions(total,
 			progressbar.OptionSetWriter(w),
 			progressbar.OptionSetDescription(name),
 			progressbar.OptionShowCount(),
 			progressbar.OptionShowIts(),
-			progressbar.OptionSetItsString("batch"),
+			progressbar.OptionSetItsString(unit),
 			progressbar.OptionSetPredictTime(true),
 			progressbar.OptionSetElapsedTime(true),
 			progressbar.OptionFullWidth(),
@@ -310,7 +312,7 @@ func (p *progress) add() {
 	}
 	if time.Since(p.last) >= 30*time.Second {
 		p.last = time.Now()
-		fmt.Fprintf(p.w, "%s: %d/%d, %s left\n", p.name, p.done, p.total, p.eta())
+		fmt.Fprintf(p.w, "%s: %d/%d %s, %s left\n", p.name, p.done, p.total, p.unit, p.eta())
 	}
 }
 
@@ -379,7 +381,7 @@ func evaluateMNIST(ctx context.Context, env *environment, req *mnistRequest, t *
 			trainX, testX = pixelFeatures(train), pixelFeatures(test)
 		} else {
 			width = m.encoder.Hidden
-			bar := newProgress(env.stderr, train.N+test.N, 0, "features: "+m.name)
+			bar := newProgress(env.stderr, train.N+test.N, 0, "features: "+m.name, "images")
 			trainX, err = m.encoder.Features(ctx, asImages(train), req.config.Seed, featureSetTrain, bar.addUpTo)
 			if err == nil {
 				testX, err = m.encoder.Features(ctx, asImages(test), req.config.Seed, featureSetTest, func(done int) { bar.addUpTo(train.N + done) })
