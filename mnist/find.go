@@ -20,7 +20,7 @@ const (
 )
 
 // FindGoMNIST returns the data folder of the GoMNIST module in the Go
-// module cache. It asks "go list -m" first, which works inside this
+// module cache. It runs "go list -m" first, which works inside this
 // module after "go mod download", and then looks in GOMODCACHE,
 // GOPATH/pkg/mod and ~/go/pkg/mod for the version in GoMNISTVersion. As a
 // last resort it runs "go mod download" for that version, which fetches

@@ -19,8 +19,8 @@ type checkpoint struct {
 }
 
 // Save writes the trainer's state, with extra values for the caller, to
-// path atomically: it writes a temporary file in the same folder, syncs
-// it and renames it over path, so that path holds either the old or the
+// path atomically. It writes a temporary file in the same folder, syncs it
+// and renames it over path, so that path contains either the old or the
 // new checkpoint, never a partial one.
 func (t *Trainer) Save(path string, extra map[string]float64) (err error) {
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
@@ -69,7 +69,7 @@ func LoadTrainer(path string, engine *ssl.Engine) (*Trainer, map[string]float64,
 	t := c.Trainer
 	t.engine = engine
 	if t == nil || t.Encoder == nil {
-		return nil, nil, fmt.Errorf("snn: checkpoint %s holds no trainer", path)
+		return nil, nil, fmt.Errorf("snn: checkpoint %s contains no trainer", path)
 	}
 	if err := t.Config.Check(); err != nil {
 		return nil, nil, fmt.Errorf("snn: checkpoint %s: %w", path, err)

@@ -105,10 +105,10 @@ func InputRates(trains []Train, inputs int) []float32 {
 }
 
 // Blend returns the mask blend m·a + (1 − m)·b of two images, a corrupted
-// image for the negative phase: the mask is random noise smoothed six
+// image for the negative phase. The mask is random noise smoothed six
 // times with the filter [¼ ½ ¼] along rows and columns and thresholded at
-// ½, so that it keeps large regions of each image and the result has
-// strokes of both digits.
+// ½, so it keeps large regions of each image and the result has strokes
+// of both digits.
 func Blend(a, b []uint8, rows, cols int, rng *rand.Rand) []uint8 {
 	mask := make([]float64, rows*cols)
 	for i := range mask {
