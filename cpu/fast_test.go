@@ -254,7 +254,9 @@ func TestInfoNCEWorkerCounts(t *testing.T) {
 				t.Fatalf("workers=%d: grad_a[%d] = %v, one worker gives %v", workers, i, gradA[i], wantA[i])
 			}
 		}
-		if diff, scale := maxDifference(gradB, widen(wantB)); diff > 1e-6*scale {
+		// The workers' partial sums of 600 float32 terms are added in
+		// another order: a few units of 6e-8 per term, not a lost term.
+		if diff, scale := maxDifference(gradB, widen(wantB)); diff > 1e-5*scale {
 			t.Errorf("workers=%d: grad_b differs by %.3g, largest magnitude %.3g", workers, diff, scale)
 		}
 	}
