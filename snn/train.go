@@ -74,7 +74,7 @@ type Config struct {
 func DefaultConfig(method Method) Config {
 	c := Config{
 		Layer: Layer{
-			Inputs: 28 * 28, Hidden: 1024, Steps: 8,
+			Inputs: 28 * 28, Hidden: 1536, Steps: 8,
 			Beta: 0.9, Threshold: 1, Slope: 5, InitStd: 0.1,
 		},
 		Method:      method,
