@@ -29,6 +29,9 @@ const threadsEnvVar = "OPENBLAS_NUM_THREADS"
 
 // DefaultLibraries are the file names that Load tries, in order, when
 // SPIKESSL_BLAS does not name a file.
+//
+// BUG(spikessl): DefaultLibraries names Linux files only, and loading was
+// tested on Linux only: on macOS, set SPIKESSL_BLAS to the library's path.
 var DefaultLibraries = []string{"libopenblas.so.0", "libcblas.so.3", "libblas.so.3"}
 
 // CBLAS enumeration values from cblas.h.
