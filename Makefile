@@ -5,7 +5,7 @@
 GO ?= go
 GOFLAGS ?=
 
-.PHONY: demo test test-race fuzz bench build vet fmt clean
+.PHONY: demo test test-race fuzz bench gpubench build vet clean
 
 demo:
 	$(GO) run ./cmd/spikessl loss --a testdata/example/view_a.npy --b testdata/example/view_b.npy --grad-out runs/example --json
@@ -23,6 +23,10 @@ fuzz:
 
 bench:
 	$(GO) test ./cpu -run='^$$' -bench=. -benchtime=3x
+
+# Backends and, where python3 with NumPy or PyTorch is installed, peers.
+gpubench:
+	$(GO) run ./cmd/gpubench --peers --json runs/gpubench.json --plot runs/gpubench.png
 
 build:
 	$(GO) build ./...

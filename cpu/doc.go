@@ -6,13 +6,18 @@
 // batch*features. Every function works for both precisions. Functions never
 // modify their inputs and write only to the output slices they are given.
 //
-// InfoNCE never forms the batch × batch similarity matrix. It computes the
-// matrix in row × column tiles, keeps an online log-sum-exp for each row
-// (and, for the symmetric loss, for each column), and recomputes the tiles
-// in the backward pass, so its memory grows with batch × features.
+// InfoNCE never forms the batch × batch similarity matrix, so its memory
+// grows with batch × features. The loss alone is computed in row × column
+// tiles with an online log-sum-exp for each row (and, for the symmetric
+// loss, for each column). With gradients, each worker takes a strip of rows
+// × all columns, capped in size, and the loss and both gradients come from
+// three matrix products in all; the symmetric loss, which needs every
+// column's log-sum-exp first, recomputes its tiles and takes five.
 //
-// The tile products go through gonum's blas32 and blas64 packages, so a
-// faster BLAS installed with blas32.Use or blas64.Use is used here too.
+// The products go through gonum's blas32 and blas64 packages. The first
+// product installs a system CBLAS (OpenBLAS where present) through package
+// cblas, unless another BLAS than gonum's is installed already or the
+// environment sets SPIKESSL_BLAS=gonum.
 //
 // Inputs are assumed to be validated by the caller (package ssl checks
 // shapes, finiteness and the temperature); functions here check only that

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/spikessl/spikessl/cpu"
 	"io"
 	"os"
 	"strings"
@@ -21,6 +22,8 @@ func init() {
 
 // devicesReport is the --json output of the devices command.
 type devicesReport struct {
+	// BLAS names the BLAS that the CPU backend's matrix products use.
+	BLAS      string           `json:"blas"`
 	Platforms []platformReport `json:"platforms"`
 	// Selected is the index of the device that --backend opencl uses, or
 	// nil when there is none.
@@ -90,6 +93,7 @@ func runDevices(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	report.Auto = auto
+	report.BLAS = cpu.BLASName()
 
 	if *asJSON {
 		return writeJSON(env.stdout, report)
@@ -152,6 +156,7 @@ func chooseAuto(env *environment, batch, features int, gradients bool) (autoRepo
 
 func printDevices(w io.Writer, r devicesReport) error {
 	p := &errWriter{w: w}
+	p.printf("cpu: BLAS %s\n", r.BLAS)
 	if len(r.Platforms) == 0 {
 		p.printf("no OpenCL device: %s\n", r.Error)
 	}
