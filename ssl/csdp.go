@@ -126,6 +126,9 @@ func csdpUpdate[T Float](e *Engine, r CSDP, weights Matrix[T], name string, pos,
 		}
 		return nil
 	})
+	if err == nil {
+		err = checkFinite("updated weights", Matrix[T]{Rows: nPost, Cols: nPre, Data: out})
+	}
 	if err != nil {
 		return UpdateResult[T]{}, fmt.Errorf("ssl: CSDP %s update of %d × %d weights: %w", name, nPost, nPre, err)
 	}
@@ -226,6 +229,9 @@ func Goodness[T Float](e *Engine, x Matrix[T]) (GoodnessResult, error) {
 	var total float64
 	for _, g := range perRow {
 		total += g
+	}
+	if math.IsInf(total, 0) {
+		return GoodnessResult{}, fmt.Errorf("%w: goodness of %d × %d activations overflows float64", ErrNotFinite, x.Rows, x.Cols)
 	}
 	return GoodnessResult{PerRow: perRow, Total: total, Backend: backend.Name(), Device: backend.Device()}, nil
 }

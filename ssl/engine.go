@@ -234,6 +234,8 @@ func (e *Engine) run(name string, work int64, op func(Backend) error) (Backend, 
 	if err != nil {
 		return nil, err
 	}
+	e.logger.LogAttrs(context.Background(), slog.LevelDebug, "ssl: backend chosen",
+		slog.String("op", name), slog.Int64("work", work), slog.String("backend", backend.Name()), slog.String("device", backend.Device()))
 	err = op(backend)
 	if err == nil || e.kind != BackendAuto || backend.Name() == "cpu" {
 		return backend, err

@@ -109,6 +109,15 @@ func checkViews[T Float](a, b Matrix[T], opt InfoNCEOptions) error {
 	if err := opt.Validate(); err != nil {
 		return err
 	}
+	// The logits are scaled by 1/temperature in the views' precision.
+	limit := math.MaxFloat64
+	if precisionName[T]() == "float32" {
+		limit = math.MaxFloat32
+	}
+	if 1/opt.Temperature > limit {
+		return fmt.Errorf("%w: temperature is %v, below the %s limit of %.3g: use float64 or a larger temperature",
+			ErrInvalidParameter, opt.Temperature, precisionName[T](), 1/limit)
+	}
 	if err := checkMatrix("view_a", a); err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ type Matrix[T Float] struct {
 // len(data) is not rows·cols. data is not copied.
 func NewMatrix[T Float](rows, cols int, data []T) (Matrix[T], error) {
 	if rows < 0 || cols < 0 || len(data) != rows*cols {
-		return Matrix[T]{}, fmt.Errorf("ssl: %d values do not form a %d × %d matrix", len(data), rows, cols)
+		return Matrix[T]{}, fmt.Errorf("%w: %d values do not form a %d × %d matrix", ErrShape, len(data), rows, cols)
 	}
 	return Matrix[T]{Rows: rows, Cols: cols, Data: data}, nil
 }
@@ -45,7 +45,7 @@ func (m Matrix[T]) Clone() Matrix[T] {
 // match its shape or contains NaN or ±Inf.
 func checkMatrix[T Float](name string, m Matrix[T]) error {
 	if m.Rows < 0 || m.Cols < 0 || len(m.Data) != m.Rows*m.Cols {
-		return fmt.Errorf("ssl: %s has %d values for shape (%d, %d)", name, len(m.Data), m.Rows, m.Cols)
+		return fmt.Errorf("%w: %s has %d values for shape (%d, %d)", ErrShape, name, len(m.Data), m.Rows, m.Cols)
 	}
 	for k, x := range m.Data {
 		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
@@ -61,4 +61,24 @@ func checkParameter(name string, x float64) error {
 		return fmt.Errorf("%w: %s is %v, must be finite and ≥ 0", ErrInvalidParameter, name, x)
 	}
 	return nil
+}
+
+// checkFinite returns an error naming the first NaN or ±Inf in a result,
+// which an update produces when its parameters overflow the precision.
+func checkFinite[T Float](name string, m Matrix[T]) error {
+	for k, x := range m.Data {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return fmt.Errorf("%w: %s[%d, %d] came out as %v: lr, decay or the activity is too large for %s", ErrNotFinite, name, k/m.Cols, k%m.Cols, x, precisionName[T]())
+		}
+	}
+	return nil
+}
+
+// precisionName returns "float32" or "float64".
+func precisionName[T Float]() string {
+	var zero T
+	if _, ok := any(zero).(float32); ok {
+		return "float32"
+	}
+	return "float64"
 }

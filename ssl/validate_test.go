@@ -52,7 +52,9 @@ func TestInfoNCEInvalidInput(t *testing.T) {
 		{"zero features", filled(4, 0, 0), filled(4, 0, 0), 0.5, ssl.ErrShape, "0 features"},
 		{"NaN in view_a", withValue(good, 4, math.NaN()), good, 0.5, ssl.ErrNotFinite, "view_a[1, 1] is NaN"},
 		{"Inf in view_b", good, withValue(good, 11, math.Inf(-1)), 0.5, ssl.ErrNotFinite, "view_b[3, 2] is -Inf"},
-		{"data shorter than shape", ssl.Matrix[float64]{Rows: 4, Cols: 3, Data: good.Data[:11]}, good, 0.5, nil, "view_a has 11 values"},
+		{"data shorter than shape", ssl.Matrix[float64]{Rows: 4, Cols: 3, Data: good.Data[:11]}, good, 0.5, ssl.ErrShape, "view_a has 11 values"},
+		{"negative rows", ssl.Matrix[float64]{Rows: -1, Cols: 3}, good, 0.5, ssl.ErrShape, "shape (-1, 3)"},
+		{"temperature subnormal", good, good, 1e-310, ssl.ErrInvalidParameter, "below the float64 limit"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -137,5 +139,52 @@ func TestParseBackendKind(t *testing.T) {
 		if (err == nil) != c.ok || got != c.want {
 			t.Errorf("ParseBackendKind(%q) = %q, %v; want %q, ok=%v", c.in, got, err, c.want, c.ok)
 		}
+	}
+}
+
+func TestFloat32Limits(t *testing.T) {
+	e := cpuEngine(t)
+	views := ssl.Matrix[float32]{Rows: 2, Cols: 2, Data: []float32{1, 0, 0, 1}}
+
+	_, err := ssl.InfoNCELoss(e, views, views, ssl.InfoNCEOptions{Temperature: 1e-40})
+	if !errors.Is(err, ssl.ErrInvalidParameter) || !strings.Contains(err.Error(), "float32 limit") {
+		t.Errorf("temperature 1e-40 in float32: error %v, want ErrInvalidParameter naming the float32 limit", err)
+	}
+	if _, err := ssl.InfoNCELoss(e, views, views, ssl.InfoNCEOptions{Temperature: 1e-37}); err != nil {
+		t.Errorf("temperature 1e-37 in float32: %v", err)
+	}
+
+	weights := ssl.Matrix[float32]{Rows: 1, Cols: 2, Data: []float32{0.5, 0.5}}
+	phase := ssl.Phase[float32]{Pre: ssl.RowVector([]float32{1, 1}), Post: ssl.RowVector([]float32{1})}
+	before := weights.Clone()
+	for _, rule := range []ssl.CSDP{{LR: 1e39}, {LR: 0.1, Decay: 1e308}} {
+		_, err := ssl.CSDPStep(e, rule, weights, phase, ssl.Phase[float32]{Pre: ssl.Matrix[float32]{Cols: 2}, Post: ssl.Matrix[float32]{Cols: 1}})
+		if !errors.Is(err, ssl.ErrNotFinite) || !strings.Contains(err.Error(), "too large for float32") {
+			t.Errorf("rule %+v: error %v, want ErrNotFinite naming float32", rule, err)
+		}
+	}
+	for i := range weights.Data {
+		if weights.Data[i] != before.Data[i] {
+			t.Fatalf("weights[%d] changed", i)
+		}
+	}
+}
+
+func TestNewMatrixShape(t *testing.T) {
+	_, err := ssl.NewMatrix(2, 3, make([]float64, 5))
+	if !errors.Is(err, ssl.ErrShape) {
+		t.Errorf("NewMatrix(2, 3, 5 values): error %v, want ErrShape", err)
+	}
+	m, err := ssl.NewMatrix(2, 3, make([]float64, 6))
+	if err != nil || m.Rows != 2 || m.Cols != 3 {
+		t.Errorf("NewMatrix(2, 3, 6 values) = %+v, %v", m, err)
+	}
+}
+
+func TestGoodnessOverflow(t *testing.T) {
+	x := ssl.Matrix[float64]{Rows: 1, Cols: 2, Data: []float64{1e200, 1e200}}
+	_, err := ssl.Goodness(cpuEngine(t), x)
+	if !errors.Is(err, ssl.ErrNotFinite) {
+		t.Errorf("goodness of 1e200: error %v, want ErrNotFinite", err)
 	}
 }

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spikessl/spikessl/npyfile"
 	"github.com/spikessl/spikessl/ssl"
@@ -55,6 +57,9 @@ func readMatrix[T ssl.Float](name, path string, vector bool) (ssl.Matrix[T], err
 		}
 		return ssl.Matrix[T]{}, err
 	}
+	if err := checkConversion(name, path, arr); err != nil {
+		return ssl.Matrix[T]{}, err
+	}
 	switch {
 	case len(arr.Shape) == 2:
 		return ssl.Matrix[T]{Rows: arr.Shape[0], Cols: arr.Shape[1], Data: arr.Data}, nil
@@ -66,6 +71,45 @@ func readMatrix[T ssl.Float](name, path string, vector bool) (ssl.Matrix[T], err
 		want = "1-D or 2-D"
 	}
 	return ssl.Matrix[T]{}, usagef("--%s: %s has shape %v, must be %s", name, path, arr.Shape, want)
+}
+
+// checkConversion returns a usage error if converting the file's values to
+// float32 made a finite value infinite, which ssl would report as an
+// infinity in the file.
+func checkConversion[T ssl.Float](name, path string, arr npyfile.Array[T]) error {
+	var zero T
+	if _, ok := any(zero).(float32); !ok || !strings.HasSuffix(arr.Header.Dtype, "f8") {
+		return nil
+	}
+	for k, x := range arr.Data {
+		if math.IsInf(float64(x), 0) {
+			return usagef("--%s: %s: element %d is outside the float32 range (±3.4e38); use --precision float64", name, path, k)
+		}
+	}
+	return nil
+}
+
+// checkOutputFile returns a usage error unless path can be created: its
+// directory exists and path is not a directory.
+func checkOutputFile(name, path string) error {
+	if info, err := os.Stat(path); err == nil && info.IsDir() {
+		return usagef("--%s %s is a directory, must be a file name", name, path)
+	}
+	dir := filepath.Dir(path)
+	info, err := os.Stat(dir)
+	if err != nil || !info.IsDir() {
+		return usagef("--%s %s: directory %s does not exist", name, path, dir)
+	}
+	return nil
+}
+
+// checkOutputDir returns a usage error if path exists and is not a
+// directory. A missing directory is created when the outputs are written.
+func checkOutputDir(name, path string) error {
+	if info, err := os.Stat(path); err == nil && !info.IsDir() {
+		return usagef("--%s %s is a file, must be a directory", name, path)
+	}
+	return nil
 }
 
 // writeMatrix writes m to path as a 2-D .npy file, atomically.
@@ -105,10 +149,11 @@ func writeJSON(w io.Writer, v any) error {
 	return json.NewEncoder(w).Encode(v)
 }
 
-// ensureDir creates dir if it does not exist.
-func ensureDir(dir string) error {
+// ensureDir creates the directory named by flag --name if it does not
+// exist.
+func ensureDir(name, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("creating output directory: %w", err)
+		return fmt.Errorf("--%s: creating the directory failed: %w", name, err)
 	}
 	return nil
 }

@@ -68,6 +68,9 @@ func runCSDP(ctx context.Context, env *environment, args []string) error {
 	if req.out == "" {
 		return usagef("--out is required")
 	}
+	if err := checkOutputFile("out", req.out); err != nil {
+		return err
+	}
 	if err := req.update.Validate(req.rule == "modulated"); err != nil {
 		return asUsage(err)
 	}

@@ -84,6 +84,11 @@ func computeLoss[T ssl.Float](env *environment, req lossRequest) (lossReport, er
 	if err := classify(req.opt.Validate()); err != nil {
 		return lossReport{}, err
 	}
+	if req.gradOut != "" {
+		if err := checkOutputDir("grad-out", req.gradOut); err != nil {
+			return lossReport{}, err
+		}
+	}
 	a, err := readMatrix[T]("a", req.pathA, false)
 	if err != nil {
 		return lossReport{}, err
@@ -117,7 +122,7 @@ func computeLoss[T ssl.Float](env *environment, req lossRequest) (lossReport, er
 		Device:      result.Device,
 	}
 	if req.gradOut != "" {
-		if err := ensureDir(req.gradOut); err != nil {
+		if err := ensureDir("grad-out", req.gradOut); err != nil {
 			return lossReport{}, err
 		}
 		report.GradA = outputPath(req.gradOut, "grad_a.npy")

@@ -69,11 +69,19 @@ func main() {
 
 // run executes spikessl with args and returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	// --verbose may come before or after the command.
+	level := slog.LevelWarn
+	if i := indexOf(args, "--verbose"); i >= 0 {
+		level = slog.LevelDebug
+		args = append(args[:i:i], args[i+1:]...)
+	}
+
+	if len(args) == 0 {
+		printHelp(stderr)
+		return 2
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		printHelp(stdout)
-		if len(args) == 0 {
-			return 2
-		}
 		return 0
 	}
 
@@ -83,12 +91,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	level := slog.LevelWarn
 	rest := args[1:]
-	if i := indexOf(rest, "--verbose"); i >= 0 {
-		level = slog.LevelDebug
-		rest = append(rest[:i:i], rest[i+1:]...)
-	}
 	env := &environment{
 		stdout: stdout,
 		stderr: stderr,
@@ -112,7 +115,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func printHelp(w io.Writer) {
-	fmt.Fprintln(w, "usage: spikessl COMMAND [flags]   (spikessl COMMAND -h for its flags; --verbose logs at debug level)")
+	fmt.Fprintln(w, "usage: spikessl [--verbose] COMMAND [flags]")
+	fmt.Fprintln(w, "\nRun 'spikessl COMMAND -h' for a command's flags. --verbose logs the backend")
+	fmt.Fprintln(w, "choice and device details to stderr.")
 	fmt.Fprintln(w, "\ncommands:")
 	names := make([]string, 0, len(commands))
 	for name := range commands {

@@ -160,6 +160,7 @@ func TestInvalidInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	missing := filepath.Join(dir, "missing.npy")
+	huge := writeArray(t, dir, "huge.npy", []int{2, 2}, []float64{1e100, 1, 1, 1})
 	out := filepath.Join(dir, "out.npy")
 
 	cases := []struct {
@@ -197,6 +198,11 @@ func TestInvalidInput(t *testing.T) {
 		{"goodness of cube", []string{"goodness", "--activations", cube}, "must be 1-D or 2-D"},
 		{"goodness of NaN", []string{"goodness", "--activations", withNaN}, "is NaN"},
 		{"unknown command", []string{"train"}, "unknown command"},
+		{"out directory missing", []string{"csdp", "--weights", w, "--out", filepath.Join(dir, "nowhere", "w.npy")}, "does not exist"},
+		{"out is a directory", []string{"csdp", "--weights", w, "--out", dir}, "is a directory"},
+		{"grad-out is a file", []string{"loss", "--a", a, "--b", a, "--grad-out", a}, "is a file"},
+		{"float32 overflow", []string{"loss", "--a", huge, "--b", huge, "--precision", "float32"}, "outside the float32 range"},
+		{"float32 temperature", []string{"loss", "--a", a, "--b", a, "--precision", "float32", "--temperature", "1e-40"}, "float32 limit"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -254,5 +260,22 @@ func TestHelp(t *testing.T) {
 	code, stdout, _ = spikessl(t, "loss", "-h")
 	if code != 0 || !strings.Contains(stdout, "--temperature") && !strings.Contains(stdout, "-temperature") {
 		t.Errorf("loss -h: exit status %d, output %q", code, stdout)
+	}
+}
+
+func TestVerboseAndNoArguments(t *testing.T) {
+	code, stdout, stderr := spikessl(t)
+	if code != 2 || stdout != "" || !strings.Contains(stderr, "usage: spikessl") {
+		t.Errorf("no arguments: exit status %d, stdout %q, stderr %q; want 2 and the usage on stderr", code, stdout, stderr)
+	}
+
+	dir := t.TempDir()
+	x := writeArray(t, dir, "x.npy", []int{2}, []float64{3, 4})
+	code, stdout, stderr = spikessl(t, "--verbose", "goodness", "--activations", x, "--backend", "cpu")
+	if code != 0 || strings.TrimSpace(stdout) != "25" {
+		t.Errorf("--verbose first: exit status %d, output %q", code, stdout)
+	}
+	if !strings.Contains(stderr, "backend chosen") {
+		t.Errorf("--verbose stderr %q does not log the backend choice", stderr)
 	}
 }
