@@ -2,6 +2,9 @@ package cpu
 
 import (
 	"fmt"
+	"os"
+
+	"github.com/spikessl/spikessl/cblas"
 
 	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -16,10 +19,16 @@ func BLASName() string {
 	selectBLAS()
 	name32 := implName(blas32.Implementation())
 	name64 := implName(blas64.Implementation())
-	if name32 == name64 {
-		return name32
+	name := name32
+	if name32 != name64 {
+		name = name32 + " (float32), " + name64 + " (float64)"
 	}
-	return name32 + " (float32), " + name64 + " (float64)"
+	// A library named in the environment that fails to load is worth
+	// saying; a machine with no CBLAS at all is not an error.
+	if env := os.Getenv(cblas.EnvVar); blasErr != nil && env != "" && env != "gonum" {
+		name += " (" + cblas.EnvVar + "=" + env + " did not load: " + blasErr.Error() + ")"
+	}
+	return name
 }
 
 func implName(impl any) string {

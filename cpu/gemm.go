@@ -25,10 +25,14 @@ var selectBLAS = sync.OnceFunc(func() {
 	_, gonum32 := blas32.Implementation().(gonum.Implementation)
 	_, gonum64 := blas64.Implementation().(gonum.Implementation)
 	if gonum32 && gonum64 {
-		// The error only means that gonum's BLAS stays installed.
-		_, _ = cblas.Install()
+		// The error means that gonum's BLAS stays installed. BLASName
+		// reports it when the user named a library that did not load.
+		_, blasErr = cblas.Install()
 	}
 })
+
+// blasErr is the error of loading a system CBLAS, set by selectBLAS.
+var blasErr error
 
 // gemmSerial computes C = alpha·op(A)·op(B) + beta·C with the BLAS
 // installed in gonum's blas32 or blas64 package, chosen by the element

@@ -4,7 +4,7 @@
 //
 // Usage:
 //
-//	gpubench [--ops loss,grad,csdp,sgemm] [--batch 1024,4096,16384] [--features 128,256]
+//	gpubench [--ops loss,grad,csdp,sgemm] [--batch 1024,4096,8192] [--features 128,256]
 //	         [--backends cpu,opencl] [--precision float32] [--repeat N]
 //	         [--json FILE] [--plot FILE.png] [--peers]
 //
@@ -42,6 +42,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -83,7 +84,7 @@ var (
 	validPrecisions = []string{"float32", "float64"}
 )
 
-const usageLine = "usage: gpubench [--ops loss,grad,csdp,sgemm] [--batch 1024,4096,16384] [--features 128,256] " +
+const usageLine = "usage: gpubench [--ops loss,grad,csdp,sgemm] [--batch 1024,4096,8192] [--features 128,256] " +
 	"[--backends cpu,opencl] [--precision float32] [--repeat N] [--json FILE] [--plot FILE.png] [--peers]"
 
 func main() {
@@ -181,6 +182,18 @@ func parseArgs(args []string, stdout io.Writer) (config, error) {
 	if cfg.plotPath != "" && !strings.EqualFold(fileExt(cfg.plotPath), ".png") {
 		return config{}, usagef("--plot %q must name a .png file", cfg.plotPath)
 	}
+	// Check the output files now, not after minutes of benchmarks.
+	for _, out := range []struct{ flag, path string }{{"json", cfg.jsonPath}, {"plot", cfg.plotPath}} {
+		if out.path == "" {
+			continue
+		}
+		if dir := filepath.Dir(out.path); !isDir(dir) {
+			return config{}, usagef("--%s %s: directory %s does not exist", out.flag, out.path, dir)
+		}
+		if isDir(out.path) {
+			return config{}, usagef("--%s %s is a directory, must be a file name", out.flag, out.path)
+		}
+	}
 	return cfg, nil
 }
 
@@ -228,3 +241,8 @@ func fileExt(path string) string {
 
 // threads returns the number of threads spikessl and the peers may use.
 func threads() int { return runtime.GOMAXPROCS(0) }
+
+func isDir(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && info.IsDir()
+}
