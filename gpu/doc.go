@@ -49,3 +49,9 @@
 // float64 needs the cl_khr_fp64 extension. On a device without it the
 // float64 methods return an error wrapping ErrUnsupported.
 package gpu
+
+// BUG(spikessl): InfoNCE views larger than the device's maximum allocation
+// are rejected, not split; under BackendAuto such a call runs on the CPU.
+
+// BUG(spikessl): The kernels have run on PoCL only. Their work-group sizes
+// and tile shapes are untimed on a GPU, so GPU speed is not yet known.

@@ -79,6 +79,10 @@ type lossRequest struct {
 	backend      string
 }
 
+// BUG(spikessl): loss --grad-out writes grad_a.npy and grad_b.npy each
+// atomically but not together: a failure between the two leaves a new
+// grad_a.npy beside the directory's previous grad_b.npy.
+
 func computeLoss[T ssl.Float](env *environment, req lossRequest) (lossReport, error) {
 	// Check the temperature before reading what may be large files.
 	if err := classify(req.opt.Validate()); err != nil {
