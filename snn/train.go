@@ -70,7 +70,8 @@ type Config struct {
 	Rule ssl.CSDP
 }
 
-// DefaultConfig returns the defaults of method for 28 × 28 images.
+// DefaultConfig returns the defaults of method for 28 × 28 images: 1536
+// neurons for InfoNCE and 1024 for the CSDP methods.
 func DefaultConfig(method Method) Config {
 	c := Config{
 		Layer: Layer{
@@ -86,6 +87,11 @@ func DefaultConfig(method Method) Config {
 		LR:          1e-3,
 		Epochs:      6,
 		Rule:        ssl.CSDP{LR: 0.01, Decay: 1e-4},
+	}
+	if method != InfoNCE {
+		// Measured with 6 epochs: at 1536 neurons CSDP gains 0.4 points
+		// over the untrained encoder, at 1024 more (docs/mnist.md).
+		c.Layer.Hidden = 1024
 	}
 	c.SetHidden(c.Layer.Hidden)
 	return c

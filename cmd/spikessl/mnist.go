@@ -88,7 +88,7 @@ func parseMNIST(env *environment, args []string) (*mnistRequest, error) {
 	def := snn.DefaultConfig(snn.InfoNCE)
 	fs.StringVar(&req.data, "data", "", "folder of the four MNIST IDX files, plain or .gz (default: the data folder of the Go module "+mnist.GoMNISTModule+" in the module cache)")
 	method := fs.String("method", string(snn.InfoNCE), "training method: infonce, csdp (goodness-modulated rule) or csdp-plain (plain rule)")
-	hidden := fs.Int("hidden", def.Layer.Hidden, "number of spiking neurons H")
+	hidden := fs.Int("hidden", 0, fmt.Sprintf("number of spiking neurons H (default %d for infonce, %d for csdp)", def.Layer.Hidden, snn.DefaultConfig(snn.CSDP).Layer.Hidden))
 	steps := fs.Int("steps", def.Layer.Steps, "number of time steps T of each spike train")
 	fs.IntVar(&req.epochs, "epochs", defaultMNISTEpochs, "number of passes over the training images")
 	batch := fs.Int("batch", def.Batch, "images per update")
@@ -107,7 +107,9 @@ func parseMNIST(env *environment, args []string) (*mnistRequest, error) {
 		return nil, usagef("--method %q is invalid: must be infonce, csdp or csdp-plain", *method)
 	}
 	req.config = snn.DefaultConfig(m)
-	req.config.SetHidden(*hidden)
+	if req.set["hidden"] {
+		req.config.SetHidden(*hidden)
+	}
 	req.config.Layer.Steps = *steps
 	req.config.Batch = *batch
 	req.config.Seed = *seed
@@ -579,7 +581,18 @@ func plotMNIST(path string, res *mnistResults) error {
 	acc := plot.New()
 	acc.Title.Text = "linear probe, test accuracy"
 	acc.Y.Label.Text = "accuracy (%)"
-	acc.Y.Min, acc.Y.Max = 0, 112 // room for the legend above 100%
+	// The y axis starts at 50% when every bar is above it, so that the
+	// differences of a few points stay visible, and leaves room for the
+	// legend above 100%.
+	acc.Y.Min, acc.Y.Max = 0, 112
+	lowest := 100.0
+	for _, m := range []accuracy{res.Baselines["pixels"], res.Baselines["untrained_encoder"], res.Accuracy} {
+		lowest = min(lowest, 100*m.AllLabels, 100*m.Labels100)
+	}
+	if lowest > 55 {
+		acc.Y.Min, acc.Y.Max = 50, 106
+		acc.Y.Label.Text = "accuracy (%, axis from 50)"
+	}
 	models := []accuracy{res.Baselines["pixels"], res.Baselines["untrained_encoder"], res.Accuracy}
 	acc.NominalX("raw pixels", "untrained encoder", "trained ("+res.Method+")")
 	width := vg.Points(28)
