@@ -581,18 +581,6 @@ func plotMNIST(path string, res *mnistResults) error {
 	acc := plot.New()
 	acc.Title.Text = "linear probe, test accuracy"
 	acc.Y.Label.Text = "accuracy (%)"
-	// The y axis starts at 50% when every bar is above it, so that the
-	// differences of a few points stay visible, and leaves room for the
-	// legend above 100%.
-	acc.Y.Min, acc.Y.Max = 0, 112
-	lowest := 100.0
-	for _, m := range []accuracy{res.Baselines["pixels"], res.Baselines["untrained_encoder"], res.Accuracy} {
-		lowest = min(lowest, 100*m.AllLabels, 100*m.Labels100)
-	}
-	if lowest > 55 {
-		acc.Y.Min, acc.Y.Max = 50, 106
-		acc.Y.Label.Text = "accuracy (%, axis from 50)"
-	}
 	models := []accuracy{res.Baselines["pixels"], res.Baselines["untrained_encoder"], res.Accuracy}
 	acc.NominalX("raw pixels", "untrained encoder", "trained ("+res.Method+")")
 	width := vg.Points(28)
@@ -619,6 +607,19 @@ func plotMNIST(path string, res *mnistResults) error {
 	}
 	acc.Legend.Top = true
 	acc.Add(plotter.NewGrid())
+	// The range is set after Add, which widens it to the bars' base at 0.
+	// The y axis starts at 50% when every bar is above it, so that
+	// differences of a few points stay visible, and leaves room for the
+	// legend above 100%.
+	acc.Y.Min, acc.Y.Max = 0, 112
+	lowest := 100.0
+	for _, m := range models {
+		lowest = min(lowest, 100*m.AllLabels, 100*m.Labels100)
+	}
+	if lowest > 55 {
+		acc.Y.Min, acc.Y.Max = 50, 106
+		acc.Y.Label.Text = "accuracy (%, axis from 50)"
+	}
 
 	img := vgimg.New(vg.Points(960), vg.Points(380))
 	dc := draw.New(img)
