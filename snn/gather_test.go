@@ -1,8 +1,12 @@
 package snn
 
 import (
+	"context"
 	"math/rand/v2"
+	"strconv"
 	"testing"
+
+	"github.com/spikessl/spikessl/ssl"
 )
 
 func TestGatherAddMatchesLoop(t *testing.T) {
@@ -58,5 +62,31 @@ func BenchmarkGatherAdd(b *testing.B) {
 				gatherAdd(dst, src[256:], 1024, rows)
 			}
 		})
+	}
+}
+
+func BenchmarkTrainBatch(b *testing.B) {
+	for _, method := range []Method{InfoNCE, CSDP} {
+		for _, batch := range []int{64, 256} {
+			b.Run("method="+string(method)+"/backend=cpu/batch="+strconv.Itoa(batch), func(b *testing.B) {
+				c := DefaultConfig(method)
+				c.Batch = batch
+				engine, err := ssl.New(ssl.Options{Backend: ssl.BackendCPU})
+				if err != nil {
+					b.Fatal(err)
+				}
+				images := syntheticImages(batch)
+				tr, err := NewTrainer(c, engine)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for b.Loop() {
+					if err := tr.TrainEpoch(context.Background(), images, nil); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Seconds())/float64(b.N)/float64(batch)*1e6, "µs/image")
+			})
+		}
 	}
 }
