@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -94,7 +95,7 @@ func parseMNIST(env *environment, args []string) (*mnistRequest, error) {
 	batch := fs.Int("batch", def.Batch, "images per update")
 	seed := fs.Uint64("seed", def.Seed, "seed of the initial weights and of every random draw")
 	fs.StringVar(&req.out, "out", "", "output folder (default runs/mnist-METHOD)")
-	fs.BoolVar(&req.resume, "resume", false, "continue from the checkpoint in --out (give the same --data and --limit)")
+	fs.BoolVar(&req.resume, "resume", false, "continue from the checkpoint in --out")
 	fs.StringVar(&req.backend, "backend", "auto", "where ssl computes: auto, cpu or opencl")
 	fs.IntVar(&req.limit, "limit", 0, "use only the first N training and N test images (0: all), for quick runs")
 	if err := parseFlags(fs, args); err != nil {
@@ -167,16 +168,20 @@ func runMNIST(ctx context.Context, env *environment, args []string) error {
 	env.logger.Debug("mnist: data loaded", "dir", dir, "train", train.N, "test", test.N)
 
 	// earlier is the training time of the runs that this one resumes.
-	trainer, earlier, err := startTrainer(req, engine, env)
+	fingerprint := dataFingerprint(train)
+	trainer, earlier, err := startTrainer(req, engine, env, fingerprint)
 	if err != nil {
 		return err
 	}
 	images := snn.Images{Pixels: train.Images, N: train.N, Rows: train.Rows, Cols: train.Cols}
 	trainStart := time.Now()
-	trainErr := trainEpochs(ctx, env, req, trainer, images, func() float64 { return earlier + time.Since(trainStart).Seconds() })
+	extra := func() map[string]float64 {
+		return map[string]float64{"seconds": earlier + time.Since(trainStart).Seconds(), "training_data": fingerprint}
+	}
+	trainErr := trainEpochs(ctx, env, req, trainer, images, extra)
 	trained := earlier + time.Since(trainStart).Seconds()
 	checkpoint := filepath.Join(req.out, checkpointName)
-	if err := trainer.Save(checkpoint, map[string]float64{"seconds": trained}); err != nil {
+	if err := trainer.Save(checkpoint, extra()); err != nil {
 		return err
 	}
 	if trainErr != nil {
@@ -203,7 +208,7 @@ func runMNIST(ctx context.Context, env *environment, args []string) error {
 // checkpoint and the training seconds that it records. Flags given with
 // --resume must match the checkpoint, because the learning rate schedule
 // and every random draw depend on them.
-func startTrainer(req *mnistRequest, engine *ssl.Engine, env *environment) (*snn.Trainer, float64, error) {
+func startTrainer(req *mnistRequest, engine *ssl.Engine, env *environment, fingerprint float64) (*snn.Trainer, float64, error) {
 	path := filepath.Join(req.out, checkpointName)
 	if !req.resume {
 		if _, err := os.Stat(path); err == nil {
@@ -232,6 +237,9 @@ func startTrainer(req *mnistRequest, engine *ssl.Engine, env *environment) (*snn
 			return nil, 0, usagef("--%s is %v but the checkpoint %s was trained with %v; omit the flag or start afresh without --resume", f.name, f.wanted, path, f.saved)
 		}
 	}
+	if saved, ok := extra["training_data"]; ok && saved != fingerprint {
+		return nil, 0, usagef("the training images differ from those of the checkpoint %s; give the same --data and --limit as the interrupted run", path)
+	}
 	req.config = saved
 	req.epochs = saved.Epochs
 	env.logger.Info("mnist: resuming", "checkpoint", path, "epoch", t.Epoch+1, "batch", t.Batch)
@@ -239,9 +247,8 @@ func startTrainer(req *mnistRequest, engine *ssl.Engine, env *environment) (*snn
 }
 
 // trainEpochs trains until req.epochs epochs are done, saving a checkpoint
-// with the training seconds so far after each, and shows the progress on
-// stderr.
-func trainEpochs(ctx context.Context, env *environment, req *mnistRequest, t *snn.Trainer, images snn.Images, seconds func() float64) error {
+// with the values of extra after each, and shows the progress on stderr.
+func trainEpochs(ctx context.Context, env *environment, req *mnistRequest, t *snn.Trainer, images snn.Images, extra func() map[string]float64) error {
 	perEpoch := t.BatchesPerEpoch(images.N)
 	total := req.epochs * perEpoch
 	done := t.Epoch*perEpoch + t.Batch
@@ -255,7 +262,7 @@ func trainEpochs(ctx context.Context, env *environment, req *mnistRequest, t *sn
 		}
 		loss := t.Losses[len(t.Losses)-1]
 		bar.line(fmt.Sprintf("epoch %d/%d: loss %.4f, %.0f s", t.Epoch, req.epochs, loss, time.Since(epochStart).Seconds()))
-		if err := t.Save(filepath.Join(req.out, checkpointName), map[string]float64{"seconds": seconds()}); err != nil {
+		if err := t.Save(filepath.Join(req.out, checkpointName), extra()); err != nil {
 			return err
 		}
 	}
@@ -417,6 +424,16 @@ func (p *progress) addUpTo(done int) {
 
 func asImages(s *mnist.Set) snn.Images {
 	return snn.Images{Pixels: s.Images, N: s.N, Rows: s.Rows, Cols: s.Cols}
+}
+
+// dataFingerprint returns the FNV-1a hash (32 bits, exact in a float64) of
+// the training images and labels, which a checkpoint records so that
+// --resume can reject other data.
+func dataFingerprint(s *mnist.Set) float64 {
+	h := fnv.New32a()
+	h.Write(s.Images)
+	h.Write(s.Labels)
+	return float64(h.Sum32())
 }
 
 // pixelFeatures returns the pixel intensities in [0, 1].

@@ -194,7 +194,7 @@ func TestMNISTResumeEqualsUninterrupted(t *testing.T) {
 }
 
 func TestMNISTCommandErrors(t *testing.T) {
-	data := writeDigits(t, 40, 20)
+	data := writeDigits(t, 120, 20)
 	broken := t.TempDir()
 	writeIDX(t, filepath.Join(broken, "train-images-idx3-ubyte"), []int{1000, 28, 28}, make([]byte, 100))
 	for _, name := range []string{"train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"} {
@@ -203,6 +203,11 @@ func TestMNISTCommandErrors(t *testing.T) {
 		}
 	}
 	out := t.TempDir()
+	// A checkpoint of one epoch on all 120 images, to resume on 110.
+	resumeOut := filepath.Join(out, "resume")
+	if code, _, stderr := spikessl(t, smallRun(data, resumeOut, "--epochs", "1")...); code != 0 {
+		t.Fatalf("run for the checkpoint: exit status %d, stderr %q", code, stderr)
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -216,6 +221,7 @@ func TestMNISTCommandErrors(t *testing.T) {
 		{"missing data", smallRun(filepath.Join(out, "none"), out), 1, "not found"},
 		{"truncated images", smallRun(broken, out), 1, "train-images-idx3-ubyte: data is truncated"},
 		{"resume without checkpoint", smallRun(data, filepath.Join(out, "fresh"), "--resume"), 1, "--resume"},
+		{"resume on other images", smallRun(data, resumeOut, "--limit", "110", "--resume"), 2, "training images differ"},
 		{"positional argument", append(smallRun(data, out), "extra"), 2, `unexpected argument "extra"`},
 	}
 	for _, tt := range tests {
