@@ -75,7 +75,7 @@ type mnistRequest struct {
 	set                map[string]bool
 }
 
-const mnistUsage = "[--data DIR] [--method infonce|csdp|csdp-plain] [--hidden H] [--steps T] [--epochs E] [--batch N] [--seed S] [--out DIR] [--resume]"
+const mnistUsage = "[--data DIR] [--method infonce|csdp|csdp-plain] [--hidden H] [--steps T] [--epochs E] [--batch N] [--seed S] [--out DIR] [--resume] [--backend B] [--limit N]"
 
 // Defaults of the mnist command: the make demo run.
 const (
