@@ -23,6 +23,16 @@ const (
 	float64Precision precision = "float64"
 )
 
+// parseBackendPrecision validates --backend and returns the precision that
+// --precision names, whose default depends on the backend.
+func parseBackendPrecision(backend, precisionName string) (precision, error) {
+	kind, err := ssl.ParseBackendKind(backend)
+	if err != nil {
+		return "", usagef("--backend %q is invalid: must be auto, cpu or opencl", backend)
+	}
+	return parsePrecision(precisionName, kind)
+}
+
 // parsePrecision returns the precision named by s. The empty string selects
 // float32 on an OpenCL device, where it is the fast path, and float64
 // elsewhere.

@@ -74,11 +74,7 @@ func runCSDP(ctx context.Context, env *environment, args []string) error {
 	if err := req.update.Validate(req.rule == "modulated"); err != nil {
 		return asUsage(err)
 	}
-	kind, err := ssl.ParseBackendKind(req.backend)
-	if err != nil {
-		return usagef("--backend %q is invalid: must be auto, cpu or opencl", req.backend)
-	}
-	prec, err := parsePrecision(*precisionName, kind)
+	prec, err := parseBackendPrecision(req.backend, *precisionName)
 	if err != nil {
 		return err
 	}

@@ -25,11 +25,7 @@ func runGoodness(ctx context.Context, env *environment, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	kind, err := ssl.ParseBackendKind(*backend)
-	if err != nil {
-		return usagef("--backend %q is invalid: must be auto, cpu or opencl", *backend)
-	}
-	prec, err := parsePrecision(*precisionName, kind)
+	prec, err := parseBackendPrecision(*backend, *precisionName)
 	if err != nil {
 		return err
 	}

@@ -43,11 +43,7 @@ func runLoss(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 
-	kind, err := ssl.ParseBackendKind(*backend)
-	if err != nil {
-		return usagef("--backend %q is invalid: must be auto, cpu or opencl", *backend)
-	}
-	prec, err := parsePrecision(*precisionName, kind)
+	prec, err := parseBackendPrecision(*backend, *precisionName)
 	if err != nil {
 		return err
 	}
