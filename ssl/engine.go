@@ -129,7 +129,7 @@ type Engine struct {
 }
 
 // New returns an Engine. With BackendOpenCL it opens the device at once and
-// returns an error wrapping ErrNoDevice if there is none; with BackendAuto
+// returns an error wrapping ErrNoDevice if there is none. With BackendAuto
 // the device is opened on first use, and its absence is not an error.
 func New(opt Options) (*Engine, error) {
 	kind, err := ParseBackendKind(string(opt.Backend))

@@ -68,7 +68,7 @@ func checkParameter(name string, x float64) error {
 func checkFinite[T Float](name string, m Matrix[T]) error {
 	for k, x := range m.Data {
 		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return fmt.Errorf("%w: %s[%d, %d] came out as %v: lr, decay or the activity is too large for %s", ErrNotFinite, name, k/m.Cols, k%m.Cols, x, precisionName[T]())
+			return fmt.Errorf("%w: %s[%d, %d] is %v: lr, decay or the activity is too large for %s", ErrNotFinite, name, k/m.Cols, k%m.Cols, x, precisionName[T]())
 		}
 	}
 	return nil
