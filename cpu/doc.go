@@ -11,8 +11,8 @@
 // tiles with an online log-sum-exp for each row (and, for the symmetric
 // loss, for each column). With gradients, each worker takes a strip of rows
 // × all columns, capped in size, and the loss and both gradients come from
-// three matrix products in all; the symmetric loss, which needs every
-// column's log-sum-exp first, recomputes its tiles and takes five.
+// three matrix products in all. The symmetric loss needs every column's
+// log-sum-exp first, so it recomputes its tiles and takes five.
 //
 // The products go through gonum's blas32 and blas64 packages. The first
 // product installs a system CBLAS (OpenBLAS where present) through package

@@ -26,7 +26,7 @@
 // # CSDP
 //
 // The plain rule updates W by lr·post⊗pre − decay·W on real data (positive
-// phase) and by −lr·post⊗pre on corrupted data (negative phase); for a batch
+// phase) and by −lr·post⊗pre on corrupted data (negative phase). For a batch
 // the outer product is the batch mean postᵀ·pre / batch. The contrastive
 // step applies both. The goodness of a sample is Σ z² over its
 // post-synaptic activity z. The goodness-modulated rule scales each
