@@ -3,7 +3,7 @@
 # OpenCL driver for the device tests (see .ci/run), and skips them without one.
 
 GO ?= go
-GOFLAGS ?=
+TESTFLAGS ?=
 
 .PHONY: demo example test test-race fuzz bench gpubench build vet clean
 
@@ -18,7 +18,7 @@ example:
 	$(GO) run ./cmd/spikessl loss --a testdata/example/view_a.npy --b testdata/example/view_b.npy --grad-out runs/example --json
 
 test: vet
-	$(GO) test $(GOFLAGS) ./...
+	$(GO) test $(TESTFLAGS) ./...
 
 test-race:
 	$(GO) test -race ./...
