@@ -20,8 +20,10 @@
 // of fewer than two rows has loss 0. The symmetric option averages this
 // loss with the same loss over columns.
 //
-// The batch × batch matrix of logits is never stored: it is computed in
-// tiles with an online log-sum-exp, and recomputed for the gradients.
+// The batch × batch matrix of logits is never stored. The loss is computed
+// in tiles with an online log-sum-exp. With gradients, each strip of a few
+// rows × the whole batch gives its rows' loss and gradient terms at once,
+// and the symmetric loss recomputes its tiles after a first pass.
 //
 // # CSDP
 //
