@@ -19,7 +19,7 @@
 // cblas, unless another BLAS than gonum's is installed already or the
 // environment sets SPIKESSL_BLAS=gonum.
 //
-// Inputs are assumed to be validated by the caller (package ssl checks
-// shapes, finiteness and the temperature); functions here check only that
-// slice lengths match the dimensions, and return an error if they do not.
+// Callers validate the inputs: package ssl checks shapes, finiteness and
+// the temperature. Functions here check only that slice lengths match the
+// dimensions, and return an error if they do not.
 package cpu

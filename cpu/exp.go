@@ -8,7 +8,7 @@ import "math"
 // that results below the smallest normal float32 become subnormal numbers
 // instead of zero. exp_amd64.s computes the same steps eight lanes at a
 // time with AVX2 and FMA, and sixteen with AVX-512, where VSCALEFPS applies
-// 2ⁿ in one step; the pure-Go functions below are its twins on other
+// 2ⁿ in one step. The pure-Go functions below are its twins on other
 // machines and for slice tails.
 //
 // Accuracy was measured by TestExp32Accuracy against math.Exp at 11.5

@@ -45,10 +45,10 @@ type InfoNCEOptions struct {
 
 	// TileRows and TileCols set the tile of the similarity matrix that is
 	// held at once. Zero selects DefaultTileRows and DefaultTileCols. The
-	// loss alone is computed in tiles of TileRows × TileCols logits; with
-	// gradients, each worker holds a strip of TileRows × batch logits, so
-	// that a whole row is at hand, and TileCols is used only by the
-	// symmetric loss.
+	// loss alone is computed in tiles of TileRows × TileCols logits. With
+	// gradients, each worker holds a strip of TileRows × batch logits so
+	// that a whole row is at hand, and only the symmetric loss uses
+	// TileCols.
 	TileRows, TileCols int
 
 	// Workers is the number of goroutines. Zero selects GOMAXPROCS.
@@ -149,8 +149,8 @@ type plan struct {
 	workers, blocks    int
 
 	// fixedShift is true when every row's exponentials are taken relative
-	// to shift, the bound 1/temperature on the logits rounded to float32,
-	// instead of the row's maximum; see maxFixedShift.
+	// to shift instead of the row's maximum. shift is the bound
+	// 1/temperature on the logits, rounded to float32 (see maxFixedShift).
 	fixedShift bool
 	shift      float64
 }

@@ -32,8 +32,10 @@ func directInfoNCE(a, b []float64, batch, features int, temperature float64, sym
 		}
 		return u, norms
 	}
+
 	u, nu := normalize(a)
 	v, nv := normalize(b)
+
 	s := make([]float64, batch*batch)
 	for i := range batch {
 		for j := range batch {
@@ -44,6 +46,7 @@ func directInfoNCE(a, b []float64, batch, features int, temperature float64, sym
 			s[i*batch+j] = d / temperature
 		}
 	}
+
 	// g holds dLoss/ds.
 	g := make([]float64, batch*batch)
 	weight := 1.0 / float64(batch)
@@ -66,6 +69,7 @@ func directInfoNCE(a, b []float64, batch, features int, temperature float64, sym
 		}
 		g[i*batch+i] -= weight
 	}
+
 	if symmetric {
 		for j := range batch {
 			m := math.Inf(-1)
@@ -84,6 +88,7 @@ func directInfoNCE(a, b []float64, batch, features int, temperature float64, sym
 			g[j*batch+j] -= weight
 		}
 	}
+
 	gradU := make([]float64, batch*features)
 	gradV := make([]float64, batch*features)
 	for i := range batch {
@@ -94,6 +99,7 @@ func directInfoNCE(a, b []float64, batch, features int, temperature float64, sym
 			}
 		}
 	}
+
 	chain := func(grad, gradN, n, norms []float64) {
 		for i := range batch {
 			if norms[i] <= cpu.NormEpsilon {
@@ -111,6 +117,7 @@ func directInfoNCE(a, b []float64, batch, features int, temperature float64, sym
 			}
 		}
 	}
+
 	chain(gradA, gradU, u, nu)
 	chain(gradB, gradV, v, nv)
 	return loss, gradA, gradB

@@ -48,7 +48,7 @@ type api struct {
 
 	// libraryName is the library that was loaded, for messages.
 	libraryName string
-	// libraryLoadFailed is why no library could be loaded, or nil.
+	// libraryLoadFailed is the error of loading the OpenCL library, or nil.
 	libraryLoadFailed error
 }
 

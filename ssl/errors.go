@@ -16,6 +16,6 @@ var (
 	ErrInvalidParameter = errors.New("ssl: invalid parameter")
 
 	// ErrNoDevice reports that BackendOpenCL was requested and no OpenCL
-	// device could be opened. The wrapped error says why.
+	// device could be opened. The wrapped error gives the cause.
 	ErrNoDevice = errors.New("ssl: no OpenCL device")
 )

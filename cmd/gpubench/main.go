@@ -11,7 +11,7 @@
 // Every configuration runs once to warm up and then --repeat times; the
 // table reports the median, min and max. The runs of one shape take turns
 // across its operations, backends and peers, round by round, so that a
-// change in the machine's load affects them all alike; --sequential runs
+// change in the machine's load affects them all alike. --sequential runs
 // each one's repeats back to back instead, which lets a peer find its data
 // still in cache from its previous run. GFLOP/s counts 2·batch²·features
 // for each batch × batch product an operation needs at the least: one for

@@ -1,7 +1,7 @@
 """InfoNCE in PyTorch on the CPU, as a peer for gpubench. It serves the
 operations "loss" (under torch.no_grad) and "grad" (the loss with its
-backward pass to both views); see common.py for the protocol, or run with
---help."""
+backward pass to both views). common.py describes the protocol, and --help
+lists the options."""
 
 import re
 
