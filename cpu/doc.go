@@ -12,7 +12,11 @@
 // loss, for each column). With gradients, each worker takes a strip of rows
 // × all columns, capped in size, and the loss and both gradients come from
 // three matrix products in all. The symmetric loss needs every column's
-// log-sum-exp first, so it recomputes its tiles and takes five.
+// log-sum-exp before its gradients. When 1/temperature ≤ 40, every
+// exponential can share one shift, so a single pass over the tiles gives
+// the rows' and the columns' sums: the symmetric loss costs one product,
+// and four with gradients. Colder temperatures take a pass for the rows and
+// one for the columns: two products, and five with gradients.
 //
 // The products go through gonum's blas32 and blas64 packages. The first
 // product installs a system CBLAS (OpenBLAS where present) through package

@@ -51,6 +51,22 @@ func gemmSerial[T Float](tA, tB blas.Transpose, m, n, k int, alpha float64, a []
 	}
 }
 
+// columnSums writes into sums[:cols] the sum of each column of the rows ×
+// cols row-major matrix a, as the product aᵀ·ones[:rows], with the BLAS
+// installed for T.
+func columnSums[T Float](rows, cols int, a, ones, sums []T) {
+	if rows == 0 || cols == 0 {
+		return
+	}
+	selectBLAS()
+	switch a := any(a).(type) {
+	case []float64:
+		blas64.Implementation().Dgemv(blas.Trans, rows, cols, 1, a, cols, any(ones).([]float64), 1, 0, any(sums).([]float64), 1)
+	case []float32:
+		blas32.Implementation().Sgemv(blas.Trans, rows, cols, 1, a, cols, any(ones).([]float32), 1, 0, any(sums).([]float32), 1)
+	}
+}
+
 // minParallelGemm is the smallest product, in multiply-adds, that
 // gemm splits over goroutines: about 0.1 ms of work on one core.
 const minParallelGemm = 1 << 22

@@ -70,8 +70,10 @@ var ErrDimension = errors.New("cpu: slice length does not match dimensions")
 // two rows has loss 0 and zero gradients.
 //
 // The loss alone costs one batch × batch × features matrix product. With
-// gradients it costs three, computed strip by strip, or five with
-// opt.Symmetric, which needs every column's log-sum-exp first. float32
+// gradients it costs three, computed strip by strip. opt.Symmetric needs
+// every column's log-sum-exp first: one more product with gradients, or,
+// when 1/temperature > 40, one more for the loss and two more with
+// gradients (see maxFixedShift). float32
 // exponentials use a vector kernel with a relative error of at most 1.1e-7
 // (see exp.go); float64 ones use math.Exp.
 //
@@ -100,12 +102,19 @@ func InfoNCE[T Float](a, b []T, batch, features int, opt InfoNCEOptions, gradA, 
 	u, normA := normalizeRows(a, batch, features, p.workers)
 	v, normB := normalizeRows(b, batch, features, p.workers)
 
+	var lseRow, diagRow, lseCol, diagCol []float64
+	switch {
+	case opt.Symmetric && p.fixedShift:
+		lseRow, diagRow, lseCol = rowLogSumExp(&p, u, v, true)
+		diagCol = diagRow
+	case opt.Symmetric:
+		lseRow, diagRow, _ = rowLogSumExp(&p, u, v, false)
+		lseCol, diagCol, _ = rowLogSumExp(&p, v, u, false)
+	case gradA == nil && gradB == nil:
+		lseRow, diagRow, _ = rowLogSumExp(&p, u, v, false)
+		return meanRowLoss(lseRow, diagRow), nil
+	}
 	if gradA == nil && gradB == nil {
-		lseRow, diagRow := rowLogSumExp(&p, u, v)
-		if !opt.Symmetric {
-			return meanRowLoss(lseRow, diagRow), nil
-		}
-		lseCol, diagCol := rowLogSumExp(&p, v, u)
 		return 0.5 * (meanRowLoss(lseRow, diagRow) + meanRowLoss(lseCol, diagCol)), nil
 	}
 
@@ -113,8 +122,6 @@ func InfoNCE[T Float](a, b []T, batch, features int, opt InfoNCEOptions, gradA, 
 	// in gradA and gradB, then mapped through the normalisation in place.
 	var loss float64
 	if opt.Symmetric {
-		lseRow, diagRow := rowLogSumExp(&p, u, v)
-		lseCol, diagCol := rowLogSumExp(&p, v, u)
 		loss = 0.5 * (meanRowLoss(lseRow, diagRow) + meanRowLoss(lseCol, diagCol))
 		gradientStrips(&p, u, v, lseRow, lseCol, gradA, gradB)
 	} else {
@@ -155,11 +162,14 @@ type plan struct {
 	shift      float64
 }
 
-// maxFixedShift is the largest 1/temperature for which float32 rows skip
-// the pass that finds their maximum. Rows are normalised, so every logit
-// lies in [−1/temperature, 1/temperature] up to rounding, and
-// exp(s − 1/temperature) ≥ e^−80 ≈ 1.8e-35 stays a normal float32 with
-// full relative precision: the sum of a row loses nothing to the shift.
+// maxFixedShift is the largest 1/temperature for which rows skip the pass
+// that finds their maximum. Rows are normalised, so every logit lies in
+// [−1/temperature, 1/temperature] up to rounding, and
+// exp(s − 1/temperature) ≥ e^−80 ≈ 1.8e-35 stays a normal number, in
+// float32 too, with full relative precision: the sum of a row loses
+// nothing to the shift. In float64, the log-sum-exp then carries an
+// absolute rounding error of at most about 80 ulp(1) ≈ 2e-14 instead of
+// about ulp(lse).
 const maxFixedShift = 40
 
 // newPlan returns the tiling of an InfoNCE call on elements of elemSize
@@ -189,7 +199,7 @@ func newPlan(batch, features int, opt InfoNCEOptions, elemSize int, gradients bo
 	}
 	p.tileRows = min(p.tileRows, batch)
 	p.tileCols = min(p.tileCols, batch)
-	if elemSize == 4 && 1/p.temperature <= maxFixedShift {
+	if 1/p.temperature <= maxFixedShift {
 		p.fixedShift = true
 		p.shift = float64(float32(1 / p.temperature))
 	}
@@ -210,13 +220,35 @@ func similarityTile[T Float](p *plan, x, y []T, r0, rows, c0, cols int, tile []T
 // and the diagonal logits x_i·y_i / temperature. The diagonal is read from
 // the same tiles, so lse_i ≥ diag_i holds after rounding too and no row's
 // loss is negative.
-func rowLogSumExp[T Float](p *plan, x, y []T) (lse, diag []float64) {
+//
+// With columns set, which requires p.fixedShift, it also returns
+// logsumexp_i(x_i·y_j / temperature) for every column j, from the same
+// tiles: every exponential is taken relative to the one shift, so each
+// tile's exponentials add to its rows' sums and to its columns' sums
+// alike, and the symmetric loss costs one matrix product instead of two.
+// Each worker keeps its own column sums, which are added in worker order.
+func rowLogSumExp[T Float](p *plan, x, y []T, columns bool) (lse, diag, lseCol []float64) {
 	lse = make([]float64, p.batch)
 	diag = make([]float64, p.batch)
+	var colSums [][]float64
+	if columns {
+		colSums = make([][]float64, p.workers)
+	}
 	runBlocks(p.blocks, p.workers, func(worker int, blocks iter.Seq[int]) {
 		tile := make([]T, p.tileRows*p.tileCols)
 		maxLogit := make([]float64, p.tileRows)
 		sumExp := make([]float64, p.tileRows)
+		var colSum []float64
+		var ones, colTile []T
+		if columns {
+			colSum = make([]float64, p.batch)
+			colSums[worker] = colSum
+			ones = make([]T, p.tileRows)
+			for r := range ones {
+				ones[r] = 1
+			}
+			colTile = make([]T, p.tileCols)
+		}
 		for block := range blocks {
 			r0 := block * p.tileRows
 			rows := min(p.tileRows, p.batch-r0)
@@ -235,6 +267,10 @@ func rowLogSumExp[T Float](p *plan, x, y []T) (lse, diag []float64) {
 					if d := r0 + r - c0; d >= 0 && d < cols {
 						diag[r0+r] = float64(row[d])
 					}
+					if columns {
+						sumExp[r] += rowExpStore(row, p.shift)
+						continue
+					}
 					if p.fixedShift {
 						sumExp[r] += rowExpSum(row, p.shift)
 						continue
@@ -247,13 +283,30 @@ func rowLogSumExp[T Float](p *plan, x, y []T) (lse, diag []float64) {
 					}
 					sumExp[r] += rowExpSum(row, maxLogit[r])
 				}
+				if columns {
+					columnSums(rows, cols, tile, ones, colTile)
+					for j, e := range colTile[:cols] {
+						colSum[c0+j] += float64(e)
+					}
+				}
 			}
 			for r := range rows {
 				lse[r0+r] = maxLogit[r] + math.Log(sumExp[r])
 			}
 		}
 	})
-	return lse, diag
+	if columns {
+		lseCol = colSums[0]
+		for _, sum := range colSums[1:] {
+			for j, x := range sum {
+				lseCol[j] += x
+			}
+		}
+		for j, x := range lseCol {
+			lseCol[j] = p.shift + math.Log(x)
+		}
+	}
+	return lse, diag, lseCol
 }
 
 // normalizeRows returns x with each row divided by max(‖row‖, NormEpsilon),
