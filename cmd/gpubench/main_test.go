@@ -187,6 +187,9 @@ func TestRunCPU(t *testing.T) {
 		if !(r.GFLOPS > 0) || r.PeakRSSBytes <= 0 || r.BLAS == "" || r.Device == "" {
 			t.Errorf("%s: GFLOP/s %v, peak RSS %d, BLAS %q, device %q", r.Name, r.GFLOPS, r.PeakRSSBytes, r.BLAS, r.Device)
 		}
+		if len(fmaLoops()) > 0 && !(r.CPUPeakGFLOPS > 0) {
+			t.Errorf("%s: CPU peak %v, want the measured peak", r.Name, r.CPUPeakGFLOPS)
+		}
 		switch r.Op {
 		case "loss":
 			losses[r.Batch] = r.Loss
@@ -251,5 +254,27 @@ func TestRunSgemmColumn(t *testing.T) {
 	}
 	if fields := strings.Fields(loss); len(fields) == 0 || fields[len(fields)-1] == "-" {
 		t.Fatalf("loss row %q has no ratio to sgemm", loss)
+	}
+}
+
+// TestMeasureCPUPeak runs the multiply-add loops and checks the fields of
+// the result.
+func TestMeasureCPUPeak(t *testing.T) {
+	loops := fmaLoops()
+	p := measureCPUPeak(2)
+	if len(loops) == 0 {
+		if p.gflops != 0 || p.isa != "" {
+			t.Fatalf("peak %+v without a loop, want zero", p)
+		}
+		t.Skip("no multiply-add loop for this CPU")
+	}
+	if !(p.gflops > 0) || math.IsInf(p.gflops, 0) || p.threads != 2 {
+		t.Fatalf("peak %+v", p)
+	}
+	if !slices.ContainsFunc(loops, func(l fmaLoop) bool { return l.isa == p.isa }) {
+		t.Errorf("peak names %q, not one of the loops", p.isa)
+	}
+	if got := p.forPrecision("float64"); got != p.gflops/2 {
+		t.Errorf("float64 peak %v, want half of %v", got, p.gflops)
 	}
 }

@@ -33,6 +33,9 @@ type record struct {
 	MinSeconds    float64 `json:"min_seconds"`
 	MaxSeconds    float64 `json:"max_seconds"`
 	GFLOPS        float64 `json:"gflops"`
+	// CPUPeakGFLOPS is the CPU's measured multiply-add peak in this
+	// precision, on rows that run on the CPU.
+	CPUPeakGFLOPS float64 `json:"cpu_peak_gflops,omitempty"`
 	PeakRSSBytes  int64   `json:"peak_rss_bytes"`
 	// Loss is the InfoNCE loss computed, to check that the rows agree.
 	Loss float64 `json:"loss,omitempty"`

@@ -56,6 +56,12 @@ func (r record) peer() bool {
 	return false
 }
 
+// onCPU reports whether the row ran on the CPU: the cpu backend, its sgemm
+// and the peers.
+func (r record) onCPU() bool {
+	return r.Backend == "cpu" || r.peer()
+}
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {

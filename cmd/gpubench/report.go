@@ -32,6 +32,15 @@ func printEngines(w io.Writer, engines []engineInfo) {
 	}
 }
 
+// printPeak writes the CPU's multiply-add peak.
+func printPeak(w io.Writer, p cpuPeak) {
+	if p.gflops == 0 {
+		fmt.Fprintln(w, "cpu peak: not measured (no vector multiply-add loop for this CPU)")
+		return
+	}
+	fmt.Fprintf(w, "cpu peak: %.0f GFLOP/s float32, %.0f float64 (%s multiply-add loop, %d threads)\n", p.gflops, p.forPrecision("float64"), p.isa, p.threads)
+}
+
 // printProgress writes one line per finished configuration to stderr.
 func printProgress(w io.Writer, r record) {
 	if r.Error != "" {
@@ -76,7 +85,12 @@ func printTable(w io.Writer, records []record) {
 	}
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	header := []string{"name", "median ms", "min ms", "max ms", "GFLOP/s", "peak RSS MiB"}
+	showPeak := slices.ContainsFunc(records, func(r record) bool { return r.CPUPeakGFLOPS > 0 })
+	header := []string{"name", "median ms", "min ms", "max ms", "GFLOP/s"}
+	if showPeak {
+		header = append(header, "% CPU peak")
+	}
+	header = append(header, "peak RSS MiB")
 	for _, p := range peerNames {
 		header = append(header, "÷ "+p)
 	}
@@ -92,8 +106,15 @@ func printTable(w io.Writer, records []record) {
 			fmt.Sprintf("%.2f", 1e3*r.MedianSeconds),
 			fmt.Sprintf("%.2f", 1e3*r.MinSeconds),
 			fmt.Sprintf("%.2f", 1e3*r.MaxSeconds),
-			fmt.Sprintf("%.1f", r.GFLOPS),
-			fmt.Sprintf("%.0f", float64(r.PeakRSSBytes)/(1<<20)))
+			fmt.Sprintf("%.1f", r.GFLOPS))
+		if showPeak {
+			fraction := "-"
+			if r.CPUPeakGFLOPS > 0 && r.GFLOPS > 0 {
+				fraction = fmt.Sprintf("%.0f", 100*r.GFLOPS/r.CPUPeakGFLOPS)
+			}
+			cells = append(cells, fraction)
+		}
+		cells = append(cells, fmt.Sprintf("%.0f", float64(r.PeakRSSBytes)/(1<<20)))
 		for _, p := range peerNames {
 			ratio := "-"
 			if t, ok := peerTimes[peerKey{p, r.Op, r.Precision, r.Batch, r.Features}]; ok && !r.peer() && r.Op != "sgemm" {

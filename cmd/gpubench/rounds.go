@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"time"
 
@@ -69,6 +70,11 @@ func benchmark(ctx context.Context, cfg config, stdout, stderr io.Writer) error 
 		engines = append(engines, e)
 	}
 	printEngines(stdout, engines)
+	var peak cpuPeak
+	if slices.ContainsFunc(engines, func(e engineInfo) bool { return e.name == "cpu" && e.err == nil }) || cfg.peers {
+		peak = measureCPUPeak(threads())
+		printPeak(stdout, peak)
+	}
 
 	var active []activePeer
 	var peerDir string
@@ -106,6 +112,11 @@ func benchmark(ctx context.Context, cfg config, stdout, stderr io.Writer) error 
 				}
 				for _, r := range shape {
 					printProgress(stderr, r)
+				}
+				for i := range shape {
+					if shape[i].onCPU() {
+						shape[i].CPUPeakGFLOPS = peak.forPrecision(precision)
+					}
 				}
 				records = append(records, shape...)
 				if err != nil {
