@@ -47,12 +47,35 @@ func checkMatrix[T Float](name string, m Matrix[T]) error {
 	if m.Rows < 0 || m.Cols < 0 || len(m.Data) != m.Rows*m.Cols {
 		return fmt.Errorf("%w: %s has %d values for shape (%d, %d)", ErrShape, name, len(m.Data), m.Rows, m.Cols)
 	}
-	for k, x := range m.Data {
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return fmt.Errorf("%w: %s[%d, %d] is %v", ErrNotFinite, name, k/m.Cols, k%m.Cols, x)
-		}
+	if k := firstNonFinite(m.Data); k >= 0 {
+		return fmt.Errorf("%w: %s[%d, %d] is %v", ErrNotFinite, name, k/m.Cols, k%m.Cols, m.Data[k])
 	}
 	return nil
+}
+
+// firstNonFinite returns the index of the first NaN or ±Inf in x, or −1.
+// It tests the exponent bits, which are all ones for those values only, so
+// that the loop stays a load, a mask and a compare per element: the views
+// of every call are checked, and the check must cost little beside the
+// work.
+func firstNonFinite[T Float](x []T) int {
+	switch x := any(x).(type) {
+	case []float32:
+		const exponent = 0x7f800000
+		for k, v := range x {
+			if math.Float32bits(v)&exponent == exponent {
+				return k
+			}
+		}
+	case []float64:
+		const exponent = 0x7ff0000000000000
+		for k, v := range x {
+			if math.Float64bits(v)&exponent == exponent {
+				return k
+			}
+		}
+	}
+	return -1
 }
 
 // checkParameter returns an error unless x is finite and ≥ 0.
@@ -66,10 +89,8 @@ func checkParameter(name string, x float64) error {
 // checkFinite returns an error naming the first NaN or ±Inf in a result,
 // which an update produces when its parameters overflow the precision.
 func checkFinite[T Float](name string, m Matrix[T]) error {
-	for k, x := range m.Data {
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return fmt.Errorf("%w: %s[%d, %d] is %v: lr, decay or the activity is too large for %s", ErrNotFinite, name, k/m.Cols, k%m.Cols, x, precisionName[T]())
-		}
+	if k := firstNonFinite(m.Data); k >= 0 {
+		return fmt.Errorf("%w: %s[%d, %d] is %v: lr, decay or the activity is too large for %s", ErrNotFinite, name, k/m.Cols, k%m.Cols, m.Data[k], precisionName[T]())
 	}
 	return nil
 }
