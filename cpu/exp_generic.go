@@ -22,3 +22,11 @@ func expScale32(x []float32, shift, scale float32) { expScale32Generic(x, shift,
 func expScalePair32(x []float32, shift float32, columnShift []float32, scale float32) {
 	expScalePair32Generic(x, shift, columnShift, scale)
 }
+
+func expSum64(x []float64, shift float64) float64 { return expSum64Generic(x, shift) }
+
+func expStore64(x []float64, shift float64) float64 { return expStore64Generic(x, shift) }
+
+func expScalePair64(x []float64, shift float64, columnShift []float64, scale float64) {
+	expScalePair64Generic(x, shift, columnShift, scale)
+}

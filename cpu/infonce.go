@@ -75,7 +75,8 @@ var ErrDimension = errors.New("cpu: slice length does not match dimensions")
 // when 1/temperature > 40, one more for the loss and two more with
 // gradients (see maxFixedShift). float32
 // exponentials use a vector kernel with a relative error of at most 1.1e-7
-// (see exp.go); float64 ones use math.Exp.
+// (see exp.go), and float64 ones a kernel within one unit in the last place
+// of math.Exp (see exp64.go).
 //
 // The result depends only on the inputs, opt, the worker count and the
 // installed BLAS: blocks of rows are assigned to workers statically and

@@ -3,8 +3,8 @@ package cpu
 import "math"
 
 // Operations on one row of logits. float32 rows use the vector kernels of
-// exp.go; float64 rows use math.Exp, so that the float64 path stays the
-// exact reference.
+// exp.go, and float64 rows those of exp64.go, which are within one unit in
+// the last place of math.Exp.
 
 // rowMax returns the largest element of row, or −Inf for an empty row.
 func rowMax[T Float](row []T) float64 {
@@ -24,11 +24,7 @@ func rowExpSum[T Float](row []T, shift float64) float64 {
 	if row32, ok := any(row).([]float32); ok {
 		return expSum32(row32, float32(shift))
 	}
-	var sum float64
-	for _, v := range row {
-		sum += math.Exp(float64(v) - shift)
-	}
-	return sum
+	return expSum64(any(row).([]float64), shift)
 }
 
 // rowExpStore overwrites each row_i with exp(row_i − shift) and returns
@@ -37,13 +33,7 @@ func rowExpStore[T Float](row []T, shift float64) float64 {
 	if row32, ok := any(row).([]float32); ok {
 		return expStore32(row32, float32(shift))
 	}
-	var sum float64
-	for i, v := range row {
-		e := math.Exp(float64(v) - shift)
-		row[i] = T(e)
-		sum += e
-	}
-	return sum
+	return expStore64(any(row).([]float64), shift)
 }
 
 // rowExpScalePair overwrites each row_i with
@@ -54,7 +44,5 @@ func rowExpScalePair[T Float](row []T, shift float64, columnShift []float64, col
 		expScalePair32(row32, float32(shift), columnShift32, float32(scale))
 		return
 	}
-	for i, v := range row {
-		row[i] = T(scale * (math.Exp(float64(v)-shift) + math.Exp(float64(v)-columnShift[i])))
-	}
+	expScalePair64(any(row).([]float64), shift, columnShift, scale)
 }
