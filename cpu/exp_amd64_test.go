@@ -26,3 +26,24 @@ func TestExpKernelsMatchGenericAVX2(t *testing.T) {
 	}
 	withoutAVX512(func() { checkKernelsMatchGeneric(t) })
 }
+
+func TestExp64AccuracyAVX2(t *testing.T) {
+	if !useAVX512 {
+		t.Skip("TestExp64Accuracy covers the AVX2 kernels: AVX-512 is not in use")
+	}
+	withoutAVX512(func() { checkExp64Accuracy(t) })
+}
+
+func TestExp64KernelsMatchGenericAVX2(t *testing.T) {
+	if !useAVX512 {
+		t.Skip("TestExp64KernelsMatchGeneric covers the AVX2 kernels: AVX-512 is not in use")
+	}
+	withoutAVX512(func() { checkExp64KernelsMatchGeneric(t) })
+}
+
+func TestExp64SpecialValuesAVX2(t *testing.T) {
+	if !useAVX512 {
+		t.Skip("TestExp64SpecialValues covers the AVX2 kernels: AVX-512 is not in use")
+	}
+	withoutAVX512(func() { checkExp64SpecialValues(t) })
+}
