@@ -30,6 +30,13 @@ type Options struct {
 	// fault tests.
 	Source func(program string) string
 
+	// MinWorkGroups is the number of work-groups below which the InfoNCE
+	// kernels split the columns of the similarity matrix among several
+	// work-groups per block of rows, so that small batches still occupy
+	// the whole device. Zero means four per compute unit; one turns the
+	// split off.
+	MinWorkGroups int
+
 	// Logger receives program builds and their logs at debug level. Nil
 	// discards them.
 	Logger *slog.Logger
@@ -39,12 +46,13 @@ type Options struct {
 // matches the ssl.Backend interface. It is safe for concurrent use: calls
 // run one at a time on the device's single command queue.
 type Backend struct {
-	device   Device
-	maxAlloc int64
-	tile     int
-	normWG   int
-	source   func(string) string
-	logger   *slog.Logger
+	device        Device
+	maxAlloc      int64
+	tile          int
+	normWG        int
+	minWorkGroups int
+	source        func(string) string
+	logger        *slog.Logger
 
 	mu     sync.Mutex // guards ctx and closed, and serializes device calls
 	ctx    *Context
@@ -94,6 +102,10 @@ func Open(opt Options) (*Backend, error) {
 		b.tile /= 2
 	}
 	b.normWG = min(64, b.tile*b.tile)
+	b.minWorkGroups = opt.MinWorkGroups
+	if b.minWorkGroups <= 0 {
+		b.minWorkGroups = 4 * max(1, d.ComputeUnits)
+	}
 	return b, nil
 }
 

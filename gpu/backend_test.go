@@ -1,10 +1,13 @@
 package gpu_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -68,6 +71,57 @@ func TestInfoNCEMatchesCPU(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestInfoNCEColumnSplits checks that splitting the columns among
+// work-groups gives the result of the unsplit kernels: with the split off,
+// with as many splits as column tiles, and with a count in between.
+func TestInfoNCEColumnSplits(t *testing.T) {
+	for _, minGroups := range []int{1, 7, 1 << 20} {
+		var log bytes.Buffer
+		logger := slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		b := gputest.Open(t, gpu.Options{MinWorkGroups: minGroups, Logger: logger})
+		for _, batch := range []int{2, 65, 200, 1000} {
+			for _, symmetric := range []bool{false, true} {
+				t.Run(fmt.Sprintf("min_groups=%d/batch=%d/symmetric=%v", minGroups, batch, symmetric), func(t *testing.T) {
+					const features = 33
+					a := gputest.Normal[float32](uint64(batch), batch*features)
+					v := gputest.Normal[float32](uint64(batch)+1, batch*features)
+					log.Reset()
+					checkInfoNCE(t, b, a, v, batch, features, 0.5, symmetric, lossTol32, gradTol32)
+
+					splits := splitsLogged(t, log.String())
+					tile := tileLogged(t, log.String())
+					switch {
+					case minGroups == 1 && splits != 1:
+						t.Errorf("%d column splits with MinWorkGroups 1, want 1", splits)
+					case minGroups == 1<<20 && splits != (batch+tile-1)/tile:
+						t.Errorf("%d column splits, want one per column tile, %d", splits, (batch+tile-1)/tile)
+					}
+				})
+			}
+		}
+	}
+}
+
+// splitsLogged and tileLogged return the column splits and the tile of
+// the last InfoNCE call that log records.
+func splitsLogged(t *testing.T, log string) int { return intLogged(t, log, "column_splits=") }
+
+func tileLogged(t *testing.T, log string) int { return intLogged(t, log, " tile=") }
+
+func intLogged(t *testing.T, log, key string) int {
+	t.Helper()
+	i := strings.LastIndex(log, key)
+	if i < 0 {
+		t.Fatalf("no %q in the debug log:\n%s", key, log)
+	}
+	field, _, _ := strings.Cut(log[i+len(key):], " ")
+	n, err := strconv.Atoi(strings.TrimSpace(field))
+	if err != nil {
+		t.Fatalf("%s%q in the debug log: %v", key, field, err)
+	}
+	return n
 }
 
 // checkInfoNCE compares the device's loss and gradients with the CPU path
@@ -441,7 +495,9 @@ func TestMaxAllocSplitsOrRejects(t *testing.T) {
 
 func TestCloseReleasesEverything(t *testing.T) {
 	before := gpu.LiveObjects()
-	b, err := gpu.Open(gpu.Options{})
+	// Splitting the columns of every InfoNCE call brings in the kernels
+	// that merge the splits.
+	b, err := gpu.Open(gpu.Options{MinWorkGroups: 1 << 20})
 	if err != nil {
 		gputest.NoDevice(t, err)
 	}
@@ -459,8 +515,8 @@ func TestCloseReleasesEverything(t *testing.T) {
 
 	// A context, a queue, and the three programs with their kernels stay
 	// cached. Every buffer is released when its call returns.
-	if live := gpu.LiveObjects() - before; live != 2+3+6 {
-		t.Errorf("%d OpenCL objects live while open, want 11 (context, queue, 3 programs, 6 kernels)", live)
+	if live := gpu.LiveObjects() - before; live != 2+3+8 {
+		t.Errorf("%d OpenCL objects live while open, want 13 (context, queue, 3 programs, 8 kernels)", live)
 	}
 
 	if err := b.Close(); err != nil {

@@ -38,6 +38,16 @@
 // with runtime.Pinner for the duration of the call. A call's buffers are
 // released when it returns.
 //
+// # Occupancy
+//
+// Each InfoNCE work-group owns a block of rows. When a batch gives fewer
+// blocks than Options.MinWorkGroups (four per compute unit by default),
+// the columns of the similarity matrix are split among several
+// work-groups per block too, and a second kernel adds their partial
+// results in a fixed order. A batch of 1024 on a GPU with 132 compute
+// units thus runs 256 work-groups instead of 16. The partial gradients take
+// one view's memory per split.
+//
 // # Limits
 //
 // A buffer larger than CL_DEVICE_MAX_MEM_ALLOC_SIZE (or Options.MaxAlloc)

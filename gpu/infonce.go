@@ -49,11 +49,21 @@ func infoNCE[T float32 | float64](b *Backend, a, v []T, batch, features int, tem
 	if err := b.checkAlloc(fmt.Sprintf("a (%d, %d) view", batch, features), viewBytes); err != nil {
 		return 0, err
 	}
-	views := int64(2)
-	if gradA != nil || gradB != nil {
-		views = 3 // the gradients are computed one view at a time
+	gradients := gradA != nil || gradB != nil
+	tile := b.tile * b.infoNCEBlock(elem)
+	splits, colSplit := b.columnSplits(batch, tile, viewBytes, gradients)
+	b.logger.Debug("gpu: InfoNCE work split", "batch", batch, "tile", tile, "column_splits", splits, "columns_per_split", colSplit)
+	// The views, their norms, diagonal and log-sum-exps, the partial
+	// log-sum-exps of the splits and, for the gradients, one gradient and
+	// its partials (the gradients are computed one view at a time).
+	need := 2*viewBytes + 8*int64(batch)*int64(elem) + 4*int64(splits)*int64(batch)*int64(elem)
+	if gradients {
+		need += viewBytes
+		if splits > 1 {
+			need += int64(splits) * viewBytes
+		}
 	}
-	if err := b.checkTotal(fmt.Sprintf("InfoNCE on (%d, %d) views", batch, features), views*viewBytes+6*int64(batch)*int64(elem)); err != nil {
+	if err := b.checkTotal(fmt.Sprintf("InfoNCE on (%d, %d) views", batch, features), need); err != nil {
 		return 0, err
 	}
 
@@ -62,7 +72,8 @@ func infoNCE[T float32 | float64](b *Backend, a, v []T, batch, features int, tem
 		return 0, err
 	}
 	defer s.end()
-	f := &forward[T]{s: s, batch: batch, features: features, invTemp: 1 / temperature, symmetric: symmetric}
+	f := &forward[T]{s: s, batch: batch, features: features, invTemp: 1 / temperature, symmetric: symmetric,
+		splits: splits, colSplit: colSplit}
 	loss, err := f.run(a, v)
 	if err != nil {
 		return 0, err
@@ -83,6 +94,8 @@ type forward[T float32 | float64] struct {
 	batch, features       int
 	invTemp               float64
 	symmetric             bool
+	splits, colSplit      int // column splits, and columns per split
+	lsePartial            *Buffer
 	u, v                  *Buffer // the normalised views
 	normU, normV          *Buffer // the unclamped row norms
 	lseRow, lseCol, diag  *Buffer
@@ -97,7 +110,7 @@ func (f *forward[T]) run(a, v []T) (float64, error) {
 	elem := sizeOf[T]()
 	wg, tile := s.b.tile, s.b.tile*s.infoNCEBlock()
 	f.tileLocal = []int{wg, wg}
-	f.rowGlobal = []int{wg, groups(batch, tile) / tile * wg}
+	f.rowGlobal = []int{f.splits * wg, groups(batch, tile) / tile * wg}
 	f.normLocal = []int{s.b.normWG}
 	f.normGlobal = []int{groups(batch, s.b.normWG)}
 
@@ -123,6 +136,11 @@ func (f *forward[T]) run(a, v []T) (float64, error) {
 			return 0, err
 		}
 	}
+	if f.splits > 1 {
+		if f.lsePartial, err = s.newBuffer(2*f.splits*batch, elem); err != nil {
+			return 0, err
+		}
+	}
 
 	rows, cols := int32(batch), int32(features)
 	if err := s.launch("rows", "normalize_rows", f.normGlobal, f.normLocal, f.u, f.normU, rows, cols); err != nil {
@@ -131,12 +149,11 @@ func (f *forward[T]) run(a, v []T) (float64, error) {
 	if err := s.launch("rows", "normalize_rows", f.normGlobal, f.normLocal, f.v, f.normV, rows, cols); err != nil {
 		return 0, err
 	}
-	invTemp := s.scalar(f.invTemp)
-	if err := s.launch("infonce", "infonce_lse", f.rowGlobal, f.tileLocal, f.u, f.v, rows, cols, invTemp, f.lseRow, f.diag, int32(1)); err != nil {
+	if err := f.logSumExp(f.u, f.v, f.lseRow, 1); err != nil {
 		return 0, err
 	}
 	if f.symmetric {
-		if err := s.launch("infonce", "infonce_lse", f.rowGlobal, f.tileLocal, f.v, f.u, rows, cols, invTemp, f.lseCol, f.diag, int32(0)); err != nil {
+		if err := f.logSumExp(f.v, f.u, f.lseCol, 0); err != nil {
 			return 0, err
 		}
 	}
@@ -172,6 +189,26 @@ func (f *forward[T]) run(a, v []T) (float64, error) {
 	return rowSum / float64(batch), nil
 }
 
+// logSumExp writes into lse the log-sum-exp of every row of x·yᵀ /
+// temperature, and the diagonal logits into f.diag when writeDiag is 1.
+// With several column splits, the splits' partial results are merged by
+// a second kernel.
+func (f *forward[T]) logSumExp(x, y, lse *Buffer, writeDiag int32) error {
+	s := f.s
+	rows, cols := int32(f.batch), int32(f.features)
+	out := lse
+	if f.splits > 1 {
+		out = f.lsePartial
+	}
+	if err := s.launch("infonce", "infonce_lse", f.rowGlobal, f.tileLocal, x, y, rows, cols, s.scalar(f.invTemp), out, f.diag, writeDiag, int32(f.colSplit)); err != nil {
+		return err
+	}
+	if f.splits == 1 {
+		return nil
+	}
+	return s.launch("infonce", "infonce_lse_merge", f.normGlobal, f.normLocal, f.lsePartial, int32(f.splits), rows, lse)
+}
+
 // gradients runs the backward pass for each requested view: the logit
 // tiles are recomputed, dL/du (or dL/dv) is accumulated on the device and
 // mapped back through the normalisation.
@@ -185,9 +222,19 @@ func (f *forward[T]) gradients(temperature float64, gradA, gradB []T) error {
 		symmetric = 1
 	}
 
-	grad, err := s.newBuffer(f.batch*f.features, sizeOf[T]())
+	n := f.batch * f.features
+	grad, err := s.newBuffer(n, sizeOf[T]())
 	if err != nil {
 		return err
+	}
+	// With several column splits, each split's work-groups accumulate
+	// into their own partial gradient, and sum_splits adds them.
+	partial := grad
+	sumGlobal := []int{groups(n, s.b.normWG)}
+	if f.splits > 1 {
+		if partial, err = s.newBuffer(f.splits*n, sizeOf[T]()); err != nil {
+			return err
+		}
 	}
 	for _, pass := range []struct {
 		out              []T
@@ -205,8 +252,13 @@ func (f *forward[T]) gradients(temperature float64, gradA, gradB []T) error {
 		}
 		if err := s.launch("infonce", "infonce_grad", f.rowGlobal, f.tileLocal,
 			pass.x, pass.y, rows, cols, s.scalar(f.invTemp), pass.lseOwn, pass.lseOther,
-			pass.useOwn, pass.useOther, s.scalar(scale), grad); err != nil {
+			pass.useOwn, pass.useOther, s.scalar(scale), partial, int32(f.colSplit)); err != nil {
 			return err
+		}
+		if f.splits > 1 {
+			if err := s.launch("infonce", "sum_splits", sumGlobal, []int{s.b.normWG}, partial, int32(f.splits), int32(n), grad); err != nil {
+				return err
+			}
 		}
 		if err := s.launch("rows", "normalize_backward", f.normGlobal, f.normLocal, grad, pass.x, pass.norms, rows, cols); err != nil {
 			return err
@@ -216,4 +268,24 @@ func (f *forward[T]) gradients(temperature float64, gradA, gradB []T) error {
 		}
 	}
 	return nil
+}
+
+// columnSplits returns the number of column splits of the InfoNCE kernels
+// for a batch, and the columns of each split, a multiple of tile. The
+// columns are split when the blocks of rows alone give fewer work-groups
+// than b.minWorkGroups, as far as the tiles allow. With gradients, the
+// splits' partial gradients, viewBytes each, must fit in one buffer.
+func (b *Backend) columnSplits(batch, tile int, viewBytes int64, gradients bool) (splits, colSplit int) {
+	rowGroups := (batch + tile - 1) / tile
+	colTiles := rowGroups
+	splits = 1
+	if rowGroups < b.minWorkGroups {
+		splits = min(colTiles, (b.minWorkGroups+rowGroups-1)/rowGroups)
+	}
+	if gradients && viewBytes > 0 {
+		splits = max(1, min(splits, int(b.maxAlloc/viewBytes)))
+	}
+	colSplit = (colTiles + splits - 1) / splits * tile
+	// Rounding colSplit up to whole tiles can leave the last splits empty.
+	return (batch + colSplit - 1) / colSplit, colSplit
 }

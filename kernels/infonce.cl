@@ -28,13 +28,22 @@
  *
  * Memory layout. x, y and grad are row-major (batch, features); diag has
  * batch elements, and lse, lse_own and lse_other have 2 * batch: max_i at
- * index i and log1p(rest_i) at index batch + i. No batch x batch buffer
- * exists: a work-group holds one TILE x TILE tile of logits at a time.
+ * index i and log1p(rest_i) at index batch + i. With several column
+ * splits, infonce_lse writes 2 * batch partial values per split, max_i and
+ * rest_i (not its log1p), and infonce_grad writes a (batch, features)
+ * partial gradient per split. No batch x batch buffer exists: a
+ * work-group holds one TILE x TILE tile of logits at a time.
  *
  * Work decomposition. Work-groups of WG x WG work-items; dimension 0 is the
- * column, dimension 1 the row. Work-group b (dimension 1) owns rows
- * [b*TILE, (b+1)*TILE) of x, with TILE = WG * BLOCK, and walks over every
- * column tile. Launch with global size (WG, ceil(batch / TILE) * WG).
+ * column, dimension 1 the row. Work-group (s, b) owns rows
+ * [b*TILE, (b+1)*TILE) of x, with TILE = WG * BLOCK, and walks over the
+ * column tiles of its column split s: columns [s*col_split,
+ * (s+1)*col_split), where col_split is a multiple of TILE. Launch with
+ * global size (splits * WG, ceil(batch / TILE) * WG), where splits =
+ * ceil(batch / col_split). With one split, the kernels write their results
+ * directly. With more, which keeps a large device busy at small batches,
+ * each split writes partial results that infonce_lse_merge and sum_splits
+ * combine in split order, so the result does not depend on the schedule.
  * Work-item (lr, lc) computes the BLOCK x BLOCK logits of rows
  * lr + m*WG and columns lc + n*WG of the tile (m, n < BLOCK), so each value
  * loaded from local memory feeds BLOCK multiply-adds. It keeps the online
@@ -43,10 +52,8 @@
  * work-item (lr, lc) owns the gradient elements (row, k) of its rows with
  * k = lc mod WG, so no two work-items write the same element.
  *
- * NOTE: there are only ceil(batch / TILE) work-groups, 64 for a batch of
- * 4096, which leaves part of a large GPU idle below batches of about ten
- * thousand. Splitting the columns across work-groups would fix that; it
- * has not been done, nor have these tunables been timed on a GPU.
+ * NOTE: these tunables, and the number of splits the host chooses, have
+ * not been timed on a GPU.
  *
  * Local memory per work-group, in REAL elements: TILE*(TILE_K+1) +
  * TILE_K*(TILE+1) for the operand tiles of the dot products, 2*TILE*WG for
@@ -136,7 +143,8 @@ static void tile_dot(__global const REAL *x, __global const REAL *y, const int b
 
 __kernel __attribute__((reqd_work_group_size(WG, WG, 1)))
 void infonce_lse(__global const REAL *x, __global const REAL *y, const int batch, const int features,
-                 const REAL inv_temp, __global REAL *lse, __global REAL *diag, const int write_diag)
+                 const REAL inv_temp, __global REAL *lse, __global REAL *diag, const int write_diag,
+                 const int col_split)
 {
     __local REAL operands[OPERANDS];
     __local REAL part_max[TILE * WG];
@@ -145,6 +153,9 @@ void infonce_lse(__global const REAL *x, __global const REAL *y, const int batch
     const int lr = get_local_id(1);
     const int lc = get_local_id(0);
     const int r0 = get_group_id(1) * TILE;
+    const int split = get_group_id(0);
+    const int partial = get_num_groups(0) > 1;
+    const int c_end = min(batch, (split + 1) * col_split);
 
     REAL acc[BLOCK * BLOCK];
     REAL running_max[BLOCK];
@@ -153,13 +164,13 @@ void infonce_lse(__global const REAL *x, __global const REAL *y, const int batch
         running_max[m] = -INFINITY;
         running_rest[m] = 0;
     }
-    for (int c0 = 0; c0 < batch; c0 += TILE) {
+    for (int c0 = split * col_split; c0 < c_end; c0 += TILE) {
         tile_dot(x, y, batch, features, r0, c0, operands, acc);
         for (int m = 0; m < BLOCK; m++) {
             const int row = r0 + lr + m * WG;
             for (int n = 0; n < BLOCK; n++) {
                 const int col = c0 + lc + n * WG;
-                if (row >= batch || col >= batch) {
+                if (row >= batch || col >= c_end) {
                     continue;
                 }
                 const REAL logit = acc[m * BLOCK + n] * inv_temp;
@@ -213,16 +224,75 @@ void infonce_lse(__global const REAL *x, __global const REAL *y, const int batch
                     rest += factor;
                 }
             }
-            lse[r0 + r] = largest;
-            lse[batch + r0 + r] = log1p(rest);
+            if (partial) {
+                lse[2 * split * batch + r0 + r] = largest;
+                lse[2 * split * batch + batch + r0 + r] = rest;
+            } else {
+                lse[r0 + r] = largest;
+                lse[batch + r0 + r] = log1p(rest);
+            }
         }
     }
+}
+
+/*
+ * infonce_lse_merge combines the partial log-sum-exps of infonce_lse's
+ * column splits, in split order, into lse: one work-item per row, as the
+ * last step of infonce_lse merges the partials of a work-group. Splits
+ * that saw no column of a row have max -inf and add nothing.
+ */
+__kernel void infonce_lse_merge(__global const REAL *partial, const int splits, const int batch,
+                                __global REAL *lse)
+{
+    const int row = get_global_id(0);
+    if (row >= batch) {
+        return;
+    }
+    REAL largest = -INFINITY;
+    for (int s = 0; s < splits; s++) {
+        largest = fmax(largest, partial[2 * s * batch + row]);
+    }
+    REAL rest = 0;
+    int largest_seen = 0;
+    for (int s = 0; s < splits; s++) {
+        const REAL partial_max = partial[2 * s * batch + row];
+        if (partial_max == -INFINITY) {
+            continue;
+        }
+        const REAL factor = exp(partial_max - largest);
+        rest += partial[2 * s * batch + batch + row] * factor;
+        if (partial_max == largest && !largest_seen) {
+            largest_seen = 1;
+        } else {
+            rest += factor;
+        }
+    }
+    lse[row] = largest;
+    lse[batch + row] = log1p(rest);
+}
+
+/*
+ * sum_splits sets out[i] to the sum of partial[s * n + i] over the splits,
+ * added in split order.
+ */
+__kernel void sum_splits(__global const REAL *partial, const int splits, const int n, __global REAL *out)
+{
+    const int i = get_global_id(0);
+    if (i >= n) {
+        return;
+    }
+    REAL sum = 0;
+    for (int s = 0; s < splits; s++) {
+        sum += partial[(size_t)s * n + i];
+    }
+    out[i] = sum;
 }
 
 __kernel __attribute__((reqd_work_group_size(WG, WG, 1)))
 void infonce_grad(__global const REAL *x, __global const REAL *y, const int batch, const int features,
                   const REAL inv_temp, __global const REAL *lse_own, __global const REAL *lse_other,
-                  const int use_own, const int use_other, const REAL scale, __global REAL *grad)
+                  const int use_own, const int use_other, const REAL scale, __global REAL *grad,
+                  const int col_split)
 {
     __local REAL operands[OPERANDS];
     __local REAL gs[TILE * (TILE + 1)];
@@ -232,6 +302,10 @@ void infonce_grad(__global const REAL *x, __global const REAL *y, const int batc
     const int lc = get_local_id(0);
     const int r0 = get_group_id(1) * TILE;
     const int flat = lr * WG + lc;
+    const int split = get_group_id(0);
+    const int c_end = min(batch, (split + 1) * col_split);
+    /* Each split accumulates into its own partial gradient. */
+    grad += (size_t)split * batch * features;
 
     REAL own_max[BLOCK];
     REAL own_log[BLOCK];
@@ -248,14 +322,14 @@ void infonce_grad(__global const REAL *x, __global const REAL *y, const int batc
     }
 
     REAL acc[BLOCK * BLOCK];
-    for (int c0 = 0; c0 < batch; c0 += TILE) {
+    for (int c0 = split * col_split; c0 < c_end; c0 += TILE) {
         tile_dot(x, y, batch, features, r0, c0, operands, acc);
         for (int m = 0; m < BLOCK; m++) {
             const int row = r0 + lr + m * WG;
             for (int n = 0; n < BLOCK; n++) {
                 const int col = c0 + lc + n * WG;
                 REAL g = 0;
-                if (row < batch && col < batch) {
+                if (row < batch && col < c_end) {
                     const REAL logit = acc[m * BLOCK + n] * inv_temp;
                     if (use_own) {
                         const REAL t = (logit - own_max[m]) - own_log[m];
@@ -279,7 +353,7 @@ void infonce_grad(__global const REAL *x, __global const REAL *y, const int batc
                 const int kk = e % TILE;
                 const int gy = c0 + c;
                 const int gk = k0 + kk;
-                yk[c * (TILE + 1) + kk] = (gy < batch && gk < features) ? y[(size_t)gy * features + gk] : 0;
+                yk[c * (TILE + 1) + kk] = (gy < c_end && gk < features) ? y[(size_t)gy * features + gk] : 0;
             }
             barrier(CLK_LOCAL_MEM_FENCE);
             REAL sums[BLOCK * BLOCK];
