@@ -103,31 +103,30 @@ func InfoNCE[T Float](a, b []T, batch, features int, opt InfoNCEOptions, gradA, 
 	u, normA := normalizeRows(a, batch, features, p.workers)
 	v, normB := normalizeRows(b, batch, features, p.workers)
 
-	var lseRow, diagRow, lseCol, diagCol []float64
+	var rows, cols lossTerms
 	switch {
 	case opt.Symmetric && p.fixedShift:
-		lseRow, diagRow, lseCol = rowLogSumExp(&p, u, v, true)
-		diagCol = diagRow
+		rows, cols = rowLogSumExp(&p, u, v, true)
 	case opt.Symmetric:
-		lseRow, diagRow, _ = rowLogSumExp(&p, u, v, false)
-		lseCol, diagCol, _ = rowLogSumExp(&p, v, u, false)
+		rows, _ = rowLogSumExp(&p, u, v, false)
+		cols, _ = rowLogSumExp(&p, v, u, false)
 	case gradA == nil && gradB == nil:
-		lseRow, diagRow, _ = rowLogSumExp(&p, u, v, false)
-		return meanRowLoss(lseRow, diagRow), nil
+		rows, _ = rowLogSumExp(&p, u, v, false)
+		return mean(rows.loss), nil
 	}
 	if gradA == nil && gradB == nil {
-		return 0.5 * (meanRowLoss(lseRow, diagRow) + meanRowLoss(lseCol, diagCol)), nil
+		return 0.5 * (mean(rows.loss) + mean(cols.loss)), nil
 	}
 
 	// The gradients with respect to the normalised views are accumulated
 	// in gradA and gradB, then mapped through the normalisation in place.
 	var loss float64
 	if opt.Symmetric {
-		loss = 0.5 * (meanRowLoss(lseRow, diagRow) + meanRowLoss(lseCol, diagCol))
-		gradientStrips(&p, u, v, lseRow, lseCol, gradA, gradB)
+		loss = 0.5 * (mean(rows.loss) + mean(cols.loss))
+		gradientStrips(&p, u, v, &rows, &cols, gradA, gradB)
 	} else {
-		lseRow, diagRow := gradientStrips(&p, u, v, nil, nil, gradA, gradB)
-		loss = meanRowLoss(lseRow, diagRow)
+		rows := gradientStrips(&p, u, v, nil, nil, gradA, gradB)
+		loss = mean(rows.loss)
 	}
 	if gradA != nil {
 		normalizeBackward(gradA, gradA, u, normA, features, p.workers)
@@ -138,15 +137,37 @@ func InfoNCE[T Float](a, b []T, batch, features int, opt InfoNCEOptions, gradA, 
 	return loss, nil
 }
 
-// meanRowLoss returns the mean over rows of lse_i − diag_i. A row's exact
-// loss is positive, because lse_i ≥ diag_i + log(1 + Σ_{j≠i} exp(s_ij −
-// s_ii)), so a difference that rounding leaves below zero counts as zero.
-func meanRowLoss(lse, diag []float64) float64 {
-	var sum float64
-	for i := range lse {
-		sum += max(lse[i]-diag[i], 0)
+// lossTerms holds, for each row of the logits (or each column, for the
+// column-wise half of the symmetric loss), its log-sum-exp lse_i and its
+// loss lse_i − s_ii.
+type lossTerms struct {
+	lse, loss []float64
+}
+
+// rowLoss returns the loss lse − s_ii of a row from the sum rest of
+// exp(s_ij − shift) over its columns j ≠ i, and its diagonal logit s_ii:
+//
+//	lse − s_ii = log(1 + rest·exp(shift − s_ii)) = softplus(log(rest) + shift − s_ii)
+//
+// When the positive pair dominates the row, the loss is far below lse and
+// s_ii, and forming it as their difference would leave only rounding
+// error. Here rest, a sum of small terms, carries its own relative
+// precision into the loss instead. The result is never negative.
+func rowLoss(rest, shift, diag float64) float64 {
+	x := math.Log(rest) + shift - diag
+	if x > 0 {
+		return x + math.Log1p(math.Exp(-x))
 	}
-	return sum / float64(len(lse))
+	return math.Log1p(math.Exp(x))
+}
+
+// mean returns the mean of x.
+func mean(x []float64) float64 {
+	var sum float64
+	for _, v := range x {
+		sum += v
+	}
+	return sum / float64(len(x))
 }
 
 // plan holds the tiling of one InfoNCE call.
@@ -165,9 +186,9 @@ type plan struct {
 
 // maxFixedShift is the largest 1/temperature for which rows skip the pass
 // that finds their maximum. Rows are normalised, so every logit lies in
-// [−1/temperature, 1/temperature] up to rounding, and
+// [−1/temperature, 1/temperature] up to rounding. Then
 // exp(s − 1/temperature) ≥ e^−80 ≈ 1.8e-35 stays a normal number, in
-// float32 too, with full relative precision: the sum of a row loses
+// float32 too, with full relative precision, and the sum of a row loses
 // nothing to the shift. In float64, the log-sum-exp then carries an
 // absolute rounding error of at most about 80 ulp(1) ≈ 2e-14 instead of
 // about ulp(lse).
@@ -216,25 +237,26 @@ func similarityTile[T Float](p *plan, x, y []T, r0, rows, c0, cols int, tile []T
 	gemmSerial(blas.NoTrans, blas.Trans, rows, cols, f, 1/p.temperature, x[r0*f:], f, y[c0*f:], f, 0, tile, cols)
 }
 
-// rowLogSumExp returns logsumexp_j(x_i·y_j / temperature) for every row i
-// of x, visiting the logits one tile at a time with an online log-sum-exp,
-// and the diagonal logits x_i·y_i / temperature. The diagonal is read from
-// the same tiles, so lse_i ≥ diag_i holds after rounding too and no row's
-// loss is negative.
+// rowLogSumExp returns the log-sum-exp and the loss of every row i of the
+// logits x_i·y_j / temperature, visiting them one tile at a time with an
+// online log-sum-exp. Each row's diagonal logit is read from its tile and
+// left out of the row's sum, which rowLoss then turns into the loss
+// without cancellation.
 //
-// With columns set, which requires p.fixedShift, it also returns
-// logsumexp_i(x_i·y_j / temperature) for every column j, from the same
-// tiles: every exponential is taken relative to the one shift, so each
-// tile's exponentials add to its rows' sums and to its columns' sums
+// With columns set, which requires p.fixedShift, it also returns the
+// log-sum-exp and the loss of every column j, over the rows i, from the
+// same tiles. Every exponential is taken relative to the one shift, so
+// each tile's exponentials add to its rows' sums and to its columns' sums
 // alike, and the symmetric loss costs one matrix product instead of two.
 // Each worker keeps its own column sums, which are added in worker order.
-func rowLogSumExp[T Float](p *plan, x, y []T, columns bool) (lse, diag, lseCol []float64) {
-	lse = make([]float64, p.batch)
-	diag = make([]float64, p.batch)
+func rowLogSumExp[T Float](p *plan, x, y []T, columns bool) (rows, cols lossTerms) {
+	diag := make([]float64, p.batch)
+	rows = lossTerms{lse: make([]float64, p.batch), loss: make([]float64, p.batch)}
 	var colSums [][]float64
 	if columns {
 		colSums = make([][]float64, p.workers)
 	}
+	negInf := T(math.Inf(-1))
 	runBlocks(p.blocks, p.workers, func(worker int, blocks iter.Seq[int]) {
 		tile := make([]T, p.tileRows*p.tileCols)
 		maxLogit := make([]float64, p.tileRows)
@@ -252,8 +274,8 @@ func rowLogSumExp[T Float](p *plan, x, y []T, columns bool) (lse, diag, lseCol [
 		}
 		for block := range blocks {
 			r0 := block * p.tileRows
-			rows := min(p.tileRows, p.batch-r0)
-			for r := range rows {
+			rowCount := min(p.tileRows, p.batch-r0)
+			for r := range rowCount {
 				maxLogit[r] = math.Inf(-1)
 				if p.fixedShift {
 					maxLogit[r] = p.shift
@@ -261,12 +283,15 @@ func rowLogSumExp[T Float](p *plan, x, y []T, columns bool) (lse, diag, lseCol [
 				sumExp[r] = 0
 			}
 			for c0 := 0; c0 < p.batch; c0 += p.tileCols {
-				cols := min(p.tileCols, p.batch-c0)
-				similarityTile(p, x, y, r0, rows, c0, cols, tile)
-				for r := range rows {
-					row := tile[r*cols : (r+1)*cols]
-					if d := r0 + r - c0; d >= 0 && d < cols {
+				colCount := min(p.tileCols, p.batch-c0)
+				similarityTile(p, x, y, r0, rowCount, c0, colCount, tile)
+				for r := range rowCount {
+					row := tile[r*colCount : (r+1)*colCount]
+					if d := r0 + r - c0; d >= 0 && d < colCount {
+						// exp(−Inf) = 0 leaves the diagonal out of
+						// the row's and the column's sums.
 						diag[r0+r] = float64(row[d])
+						row[d] = negInf
 					}
 					if columns {
 						sumExp[r] += rowExpStore(row, p.shift)
@@ -277,6 +302,9 @@ func rowLogSumExp[T Float](p *plan, x, y []T, columns bool) (lse, diag, lseCol [
 						continue
 					}
 					m := rowMax(row)
+					if math.IsInf(m, -1) {
+						continue // only the diagonal: nothing to add
+					}
 					if m > maxLogit[r] {
 						// Rescale the running sum to the new maximum.
 						sumExp[r] *= math.Exp(maxLogit[r] - m)
@@ -285,29 +313,32 @@ func rowLogSumExp[T Float](p *plan, x, y []T, columns bool) (lse, diag, lseCol [
 					sumExp[r] += rowExpSum(row, maxLogit[r])
 				}
 				if columns {
-					columnSums(rows, cols, tile, ones, colTile)
-					for j, e := range colTile[:cols] {
+					columnSums(rowCount, colCount, tile, ones, colTile)
+					for j, e := range colTile[:colCount] {
 						colSum[c0+j] += float64(e)
 					}
 				}
 			}
-			for r := range rows {
-				lse[r0+r] = maxLogit[r] + math.Log(sumExp[r])
+			for r := range rowCount {
+				i := r0 + r
+				rows.loss[i] = rowLoss(sumExp[r], maxLogit[r], diag[i])
+				rows.lse[i] = diag[i] + rows.loss[i]
 			}
 		}
 	})
 	if columns {
-		lseCol = colSums[0]
+		cols = lossTerms{lse: colSums[0], loss: make([]float64, p.batch)}
 		for _, sum := range colSums[1:] {
 			for j, x := range sum {
-				lseCol[j] += x
+				cols.lse[j] += x
 			}
 		}
-		for j, x := range lseCol {
-			lseCol[j] = p.shift + math.Log(x)
+		for j, rest := range cols.lse {
+			cols.loss[j] = rowLoss(rest, p.shift, diag[j])
+			cols.lse[j] = diag[j] + cols.loss[j]
 		}
 	}
-	return lse, diag, lseCol
+	return rows, cols
 }
 
 // normalizeRows returns x with each row divided by max(‖row‖, NormEpsilon),

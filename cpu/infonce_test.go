@@ -10,7 +10,11 @@ import (
 )
 
 // directInfoNCE computes the loss and gradients in float64 from the full
-// batch × batch matrix of logits, as the definitions state them.
+// batch × batch matrix of logits, as the definitions state them. Each row
+// (and column) is written as a shifted sum over its other entries, r, and
+// its diagonal term d, so that the loss log1p(r/d) and the diagonal
+// gradient P_ii − 1 = −r/(d + r) keep their relative precision when the
+// positive pair dominates.
 func directInfoNCE(a, b []float64, batch, features int, temperature float64, symmetric bool) (loss float64, gradA, gradB []float64) {
 	gradA = make([]float64, batch*features)
 	gradB = make([]float64, batch*features)
@@ -53,39 +57,39 @@ func directInfoNCE(a, b []float64, batch, features int, temperature float64, sym
 	if symmetric {
 		weight /= 2
 	}
-	for i := range batch {
+	// term adds the loss and dLoss/ds of one row (or column) whose logits
+	// are at(0), …, at(batch−1) with the diagonal at(k), calling add(j, g)
+	// for each entry's share g of dLoss/ds.
+	term := func(k int, at func(int) float64, add func(j int, g float64)) {
 		m := math.Inf(-1)
 		for j := range batch {
-			m = max(m, s[i*batch+j])
+			m = max(m, at(j))
 		}
-		var sum float64
+		d := math.Exp(at(k) - m)
+		var r float64
 		for j := range batch {
-			sum += math.Exp(s[i*batch+j] - m)
+			if j != k {
+				r += math.Exp(at(j) - m)
+			}
 		}
-		lse := m + math.Log(sum)
-		loss += weight * (lse - s[i*batch+i])
+		if d > 1e-300 {
+			loss += weight * math.Log1p(r/d)
+		} else {
+			loss += weight * (math.Log(r) + m - at(k))
+		}
 		for j := range batch {
-			g[i*batch+j] += weight * math.Exp(s[i*batch+j]-lse)
+			if j != k {
+				add(j, weight*math.Exp(at(j)-m)/(d+r))
+			}
 		}
-		g[i*batch+i] -= weight
+		add(k, -weight*r/(d+r))
 	}
-
+	for i := range batch {
+		term(i, func(j int) float64 { return s[i*batch+j] }, func(j int, x float64) { g[i*batch+j] += x })
+	}
 	if symmetric {
 		for j := range batch {
-			m := math.Inf(-1)
-			for i := range batch {
-				m = max(m, s[i*batch+j])
-			}
-			var sum float64
-			for i := range batch {
-				sum += math.Exp(s[i*batch+j] - m)
-			}
-			lse := m + math.Log(sum)
-			loss += weight * (lse - s[j*batch+j])
-			for i := range batch {
-				g[i*batch+j] += weight * math.Exp(s[i*batch+j]-lse)
-			}
-			g[j*batch+j] -= weight
+			term(j, func(i int) float64 { return s[i*batch+j] }, func(i int, x float64) { g[i*batch+j] += x })
 		}
 	}
 
@@ -134,6 +138,14 @@ func randomViews(seed uint64, batch, features int) (a, b []float64) {
 		b[i] = min(1, max(0, a[i]+0.3*rng.NormFloat64()))
 	}
 	return a, b
+}
+
+func toFloat64(x []float32) []float64 {
+	y := make([]float64, len(x))
+	for i, v := range x {
+		y[i] = float64(v)
+	}
+	return y
 }
 
 func toFloat32(x []float64) []float32 {
@@ -200,6 +212,88 @@ func TestInfoNCETileEdges(t *testing.T) {
 					if r := maxRelativeError(gradB32, wantB); r > 1e-4 {
 						t.Errorf("float32 grad_b relative error %.3g", r)
 					}
+				})
+			}
+		}
+	}
+}
+
+// TestInfoNCEDominantPairs checks views whose positive pairs dominate, at
+// low temperatures, where a row's loss is far below its log-sum-exp and
+// P_ii is close to 1. Forming the loss as lse − s_ii, or the diagonal of
+// dL/ds as P_ii − 1, leaves only rounding error there.
+func TestInfoNCEDominantPairs(t *testing.T) {
+	const batch, features = 300, 64
+	rng := rand.New(rand.NewPCG(21, 22))
+	a := make([]float64, batch*features)
+	noise := make([]float64, batch*features)
+	for i := range a {
+		a[i] = rng.NormFloat64()
+		noise[i] = rng.NormFloat64()
+	}
+	cases := []struct {
+		noise, temperature float64
+	}{
+		{0.3, 0.1},
+		{0.3, 0.05},
+		{0.5, 0.03},
+		{0.5, 0.02},
+		{1, 0.02},
+		{0.3, 0.01},
+	}
+	for _, c := range cases {
+		b := make([]float64, len(a))
+		for i := range b {
+			b[i] = a[i] + c.noise*noise[i]
+		}
+		// Round the views to float32 first, so that both precisions
+		// compute the same loss.
+		a32, b32 := toFloat32(a), toFloat32(b)
+		a64, b64 := toFloat64(a32), toFloat64(b32)
+		for _, symmetric := range []bool{false, true} {
+			for _, tile := range []int{0, 8} {
+				name := fmt.Sprintf("noise=%v/temperature=%v/symmetric=%v/tile=%d", c.noise, c.temperature, symmetric, tile)
+				t.Run(name, func(t *testing.T) {
+					wantLoss, wantA, wantB := directInfoNCE(a64, b64, batch, features, c.temperature, symmetric)
+					opt := cpu.InfoNCEOptions{Temperature: c.temperature, Symmetric: symmetric, TileRows: tile, TileCols: tile}
+
+					gradA, gradB := make([]float64, len(a)), make([]float64, len(a))
+					loss, err := cpu.InfoNCE(a64, b64, batch, features, opt, gradA, gradB)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if r := math.Abs(loss-wantLoss) / wantLoss; r > 1e-9 {
+						t.Errorf("float64 loss = %.17g, want %.17g (relative error %.3g)", loss, wantLoss, r)
+					}
+					if r := maxRelativeError(gradA, wantA); r > 1e-9 {
+						t.Errorf("float64 grad_a relative error %.3g", r)
+					}
+					if r := maxRelativeError(gradB, wantB); r > 1e-9 {
+						t.Errorf("float64 grad_b relative error %.3g", r)
+					}
+
+					gradA32, gradB32 := make([]float32, len(a)), make([]float32, len(a))
+					loss32, err := cpu.InfoNCE(a32, b32, batch, features, opt, gradA32, gradB32)
+					if err != nil {
+						t.Fatal(err)
+					}
+					lossOnly, err := cpu.InfoNCE(a32, b32, batch, features, opt, nil, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if r := math.Abs(loss32-wantLoss) / wantLoss; r > 3e-5 {
+						t.Errorf("float32 loss = %.9g, want %.9g (relative error %.3g)", loss32, wantLoss, r)
+					}
+					if r := math.Abs(lossOnly-wantLoss) / wantLoss; r > 3e-5 {
+						t.Errorf("float32 loss without gradients = %.9g, want %.9g (relative error %.3g)", lossOnly, wantLoss, r)
+					}
+					if r := maxRelativeError(gradA32, wantA); r > 1e-4 {
+						t.Errorf("float32 grad_a relative error %.3g", r)
+					}
+					if r := maxRelativeError(gradB32, wantB); r > 1e-4 {
+						t.Errorf("float32 grad_b relative error %.3g", r)
+					}
+					t.Logf("loss %.3g: relative errors float64 %.2g, float32 %.2g", wantLoss, math.Abs(loss-wantLoss)/wantLoss, math.Abs(loss32-wantLoss)/wantLoss)
 				})
 			}
 		}

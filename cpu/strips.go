@@ -19,36 +19,40 @@ import (
 //
 // where G = dL/ds / temperature. For the row-wise loss
 // dL/ds_ij = (P_ij − δ_ij)/batch with P_ij = exp(s_ij − lse_i): the strip
-// is overwritten with exp(s_ij − m_i) for a shift m_i, and the row factors
-// and the −δ_ij term are applied to the products' small operands and
-// results, which saves a pass over the strip.
+// is overwritten with exp(s_ij − m_i) off the diagonal and 0 on it, for a
+// shift m_i. The row factors are applied to the products' small operands
+// and results, which saves a pass over the strip, and the diagonal term
+// P_ii − 1 = expm1(−loss_i) is added to them separately. That term is
+// close to 0 when the positive pair dominates its row, and forming it from
+// P_ii and 1 would leave only rounding error.
 //
-// With lseRow and lseCol both nil, the loss is the row-wise one:
-// gradientStrips computes each row's log-sum-exp from the strip and returns
-// it with the diagonal logits, read from the same strip. Otherwise the loss
-// is the symmetric one, dL/ds_ij = (P_ij + Q_ij − 2δ_ij)/(2·batch) with
-// Q_ij = exp(s_ij − lseCol_j), and it returns nil slices.
+// With rows and cols both nil, the loss is the row-wise one:
+// gradientStrips computes each row's log-sum-exp and loss from the strip
+// and returns them. Otherwise the loss is the symmetric one,
+// dL/ds_ij = (P_ij + Q_ij − 2δ_ij)/(2·batch) with Q_ij = exp(s_ij −
+// lse_j) over the column j, and it returns no terms.
 //
 // Each worker holds a strip of p.tileRows × batch logits and, from the
 // second worker on, its own batch × features sum of gradV, which is added
 // to gradV in worker order.
-func gradientStrips[T Float](p *plan, u, v []T, lseRow, lseCol []float64, gradU, gradV []T) (lse, diag []float64) {
+func gradientStrips[T Float](p *plan, u, v []T, rows, cols *lossTerms, gradU, gradV []T) lossTerms {
 	n, f := p.batch, p.features
-	symmetric := lseRow != nil
+	symmetric := rows != nil
 	scale := 1 / (float64(n) * p.temperature)
 	var lseCol32 []float32
+	var terms lossTerms
 	if symmetric {
 		scale /= 2
 		if _, ok := any(u).([]float32); ok {
 			lseCol32 = make([]float32, n)
-			for j, x := range lseCol {
+			for j, x := range cols.lse {
 				lseCol32[j] = float32(x)
 			}
 		}
 	} else {
-		lse = make([]float64, n)
-		diag = make([]float64, n)
+		terms = lossTerms{lse: make([]float64, n), loss: make([]float64, n)}
 	}
+	negInf := T(math.Inf(-1))
 
 	clear(gradV)
 	partial := make([][]T, p.workers)
@@ -62,70 +66,75 @@ func gradientStrips[T Float](p *plan, u, v []T, lseRow, lseCol []float64, gradU,
 	runBlocks(p.blocks, p.workers, func(worker int, blocks iter.Seq[int]) {
 		strip := make([]T, p.tileRows*n)
 		weight := make([]float64, p.tileRows)
+		diagWeight := make([]float64, p.tileRows)
 		weightedU := make([]T, p.tileRows*f)
 		for block := range blocks {
 			r0 := block * p.tileRows
-			rows := min(p.tileRows, n-r0)
-			s := strip[:rows*n]
-			gemmSerial(blas.NoTrans, blas.Trans, rows, n, f, 1/p.temperature, u[r0*f:], f, v, f, 0, s, n)
+			rowCount := min(p.tileRows, n-r0)
+			s := strip[:rowCount*n]
+			gemmSerial(blas.NoTrans, blas.Trans, rowCount, n, f, 1/p.temperature, u[r0*f:], f, v, f, 0, s, n)
 
-			for r := range rows {
+			for r := range rowCount {
 				i := r0 + r
 				row := s[r*n : (r+1)*n]
 				if symmetric {
-					rowExpScalePair(row, lseRow[i], lseCol, lseCol32, scale)
-					row[i] -= T(2 * scale)
+					rowExpScalePair(row, rows.lse[i], cols.lse, lseCol32, scale)
+					// P_ii + Q_ii − 2 without cancellation.
+					row[i] = T(scale * (math.Expm1(-rows.loss[i]) + math.Expm1(-cols.loss[i])))
 					continue
 				}
-				diag[i] = float64(row[i])
+				diagLogit := float64(row[i])
+				row[i] = negInf
 				m := p.shift
 				if !p.fixedShift {
-					m = rowMax(row)
+					m = rowMax(row) // finite: the batch has two rows or more
 				}
-				sum := rowExpStore(row, m)
-				lse[i] = m + math.Log(sum)
-				weight[r] = scale / sum
+				rest := rowExpStore(row, m)
+				terms.loss[i] = rowLoss(rest, m, diagLogit)
+				terms.lse[i] = diagLogit + terms.loss[i]
+				weight[r] = scale * math.Exp(m-terms.lse[i])
+				diagWeight[r] = scale * math.Expm1(-terms.loss[i])
 			}
 
 			if symmetric {
 				// The strip holds G itself.
 				if gradU != nil {
-					gemmSerial(blas.NoTrans, blas.NoTrans, rows, f, n, 1, s, n, v, f, 0, gradU[r0*f:], f)
+					gemmSerial(blas.NoTrans, blas.NoTrans, rowCount, f, n, 1, s, n, v, f, 0, gradU[r0*f:], f)
 				}
 				if gradV != nil {
-					gemmSerial(blas.Trans, blas.NoTrans, n, f, rows, 1, s, n, u[r0*f:], f, 1, partial[worker], f)
+					gemmSerial(blas.Trans, blas.NoTrans, n, f, rowCount, 1, s, n, u[r0*f:], f, 1, partial[worker], f)
 				}
 				continue
 			}
 
-			// The strip holds E_ij = exp(s_ij − m_i), and G = diag(weight)·E −
-			// scale·I, so the row weights and the diagonal are applied to
-			// the rows × features operands and results instead of to the
-			// rows × batch strip.
+			// The strip holds E_ij = exp(s_ij − m_i) with E_ii = 0, and
+			// G = diag(weight)·E + diag(diagWeight), so the row weights and
+			// the diagonal are applied to the rows × features operands and
+			// results instead of to the rows × batch strip.
 			if gradU != nil {
-				gemmSerial(blas.NoTrans, blas.NoTrans, rows, f, n, 1, s, n, v, f, 0, gradU[r0*f:], f)
-				for r := range rows {
+				gemmSerial(blas.NoTrans, blas.NoTrans, rowCount, f, n, 1, s, n, v, f, 0, gradU[r0*f:], f)
+				for r := range rowCount {
 					g := gradU[(r0+r)*f : (r0+r+1)*f]
 					vi := v[(r0+r)*f : (r0+r+1)*f]
 					for k := range g {
-						g[k] = T(weight[r]*float64(g[k]) - scale*float64(vi[k]))
+						g[k] = T(weight[r]*float64(g[k]) + diagWeight[r]*float64(vi[k]))
 					}
 				}
 			}
 			if gradV != nil {
-				for r := range rows {
+				for r := range rowCount {
 					ui := u[(r0+r)*f : (r0+r+1)*f]
 					for k, x := range ui {
 						weightedU[r*f+k] = T(weight[r] * float64(x))
 					}
 				}
 				sum := partial[worker]
-				gemmSerial(blas.Trans, blas.NoTrans, n, f, rows, 1, s, n, weightedU, f, 1, sum, f)
-				for r := range rows {
+				gemmSerial(blas.Trans, blas.NoTrans, n, f, rowCount, 1, s, n, weightedU, f, 1, sum, f)
+				for r := range rowCount {
 					g := sum[(r0+r)*f : (r0+r+1)*f]
 					ui := u[(r0+r)*f : (r0+r+1)*f]
 					for k := range g {
-						g[k] -= T(scale * float64(ui[k]))
+						g[k] += T(diagWeight[r] * float64(ui[k]))
 					}
 				}
 			}
@@ -139,5 +148,5 @@ func gradientStrips[T Float](p *plan, u, v []T, lseRow, lseCol []float64, gradU,
 			}
 		}
 	}
-	return lse, diag
+	return terms
 }
