@@ -22,14 +22,63 @@ import (
 // A new file gets mode 0666 minus the umask, as os.Create gives it. A file
 // that path replaces keeps its permission bits. If path is a symbolic link,
 // the link itself is replaced by the new file.
-func WriteFile[T float32 | float64](path string, shape []int, data []T) (err error) {
-	if err := checkShape(path, shape, len(data)); err != nil {
-		return err
+func WriteFile[T float32 | float64](path string, shape []int, data []T) error {
+	return WriteFiles(File[T]{Path: path, Shape: shape, Data: data})
+}
+
+// File is one array for WriteFiles: the path of its file, and its shape
+// and data.
+type File[T float32 | float64] struct {
+	Path  string
+	Shape []int
+	Data  []T
+}
+
+// WriteFiles writes each array to its file as WriteFile does, in two
+// phases: every array is written to its own temporary file and synced
+// first, and the files are renamed into place only when all are written.
+// A failure while writing removes the temporary files and leaves every
+// path as it was. The renames are not atomic together: if one fails, the
+// files renamed before it keep their new contents.
+func WriteFiles[T float32 | float64](arrays ...File[T]) (err error) {
+	for _, a := range arrays {
+		if err := checkShape(a.Path, a.Shape, len(a.Data)); err != nil {
+			return err
+		}
 	}
-	dir := filepath.Dir(path)
-	tmp, err := createTemp(dir, filepath.Base(path))
+	temps := make([]string, 0, len(arrays))
+	defer func() {
+		if err != nil {
+			for _, name := range temps {
+				os.Remove(name)
+			}
+		}
+	}()
+	for _, a := range arrays {
+		name, err := writeTemp(a.Path, a.Shape, a.Data)
+		if err != nil {
+			return err
+		}
+		temps = append(temps, name)
+	}
+	for i, a := range arrays {
+		if err := os.Rename(temps[i], a.Path); err != nil {
+			// The temporary files renamed before this one are gone, and
+			// removing their names again does no harm.
+			return &fileError{path: a.Path, msg: "replacing the file failed", cause: err}
+		}
+		syncDir(filepath.Dir(a.Path))
+	}
+	return nil
+}
+
+// writeTemp writes the array to a new temporary file beside path, with the
+// permission bits of the file at path if there is one, syncs and closes
+// it, and returns its name.
+func writeTemp[T float32 | float64](path string, shape []int, data []T) (name string, err error) {
+	tmp, err := createTemp(filepath.Dir(path), filepath.Base(path))
 	if err != nil {
-		return &fileError{path: path, msg: "creating the temporary file failed", cause: err}
+		return "", &fileError{path: path, msg: "creating the temporary file failed", cause: err}
 	}
 	defer func() {
 		if err != nil {
@@ -40,23 +89,19 @@ func WriteFile[T float32 | float64](path string, shape []int, data []T) (err err
 
 	if info, statErr := os.Stat(path); statErr == nil && info.Mode().IsRegular() {
 		if err := tmp.Chmod(info.Mode().Perm()); err != nil {
-			return &fileError{path: path, msg: "copying the permissions of the existing file failed", cause: err}
+			return "", &fileError{path: path, msg: "copying the permissions of the existing file failed", cause: err}
 		}
 	}
 	if err := write(tmp, shape, data); err != nil {
-		return &fileError{path: path, msg: "writing the temporary file failed", cause: err}
+		return "", &fileError{path: path, msg: "writing the temporary file failed", cause: err}
 	}
 	if err := tmp.Sync(); err != nil {
-		return &fileError{path: path, msg: "syncing the temporary file failed", cause: err}
+		return "", &fileError{path: path, msg: "syncing the temporary file failed", cause: err}
 	}
 	if err := tmp.Close(); err != nil {
-		return &fileError{path: path, msg: "closing the temporary file failed", cause: err}
+		return "", &fileError{path: path, msg: "closing the temporary file failed", cause: err}
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return &fileError{path: path, msg: "replacing the file failed", cause: err}
-	}
-	syncDir(dir)
-	return nil
+	return tmp.Name(), nil
 }
 
 // Write writes a C-order little-endian array of T ('<f4' or '<f8') with the

@@ -182,6 +182,52 @@ func TestWriteFileOntoDirectory(t *testing.T) {
 	}
 }
 
+// TestWriteFilesAllOrNothing checks that a failure to write the second
+// file leaves the first path as it was, with no temporary file behind.
+func TestWriteFilesAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	first := filepath.Join(dir, "a.npy")
+	if err := WriteFile(first, []int{2}, []float32{1, 2}); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing", "b.npy")
+	err := WriteFiles(
+		File[float32]{Path: first, Shape: []int{3}, Data: []float32{7, 8, 9}},
+		File[float32]{Path: missing, Shape: []int{1}, Data: []float32{1}},
+	)
+	if !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), missing) {
+		t.Fatalf("error = %v, want os.ErrNotExist naming %s", err, missing)
+	}
+	got, err := ReadFile[float32](first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Data, []float32{1, 2}) {
+		t.Errorf("%s holds %v, want the old [1 2]", first, got.Data)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("directory contains %v, want only a.npy", entries)
+	}
+
+	second := filepath.Join(dir, "b.npy")
+	err = WriteFiles(
+		File[float32]{Path: first, Shape: []int{3}, Data: []float32{7, 8, 9}},
+		File[float32]{Path: second, Shape: []int{1}, Data: []float32{4}},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string][]float32{first: {7, 8, 9}, second: {4}} {
+		got, err := ReadFile[float32](path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got.Data, want) {
+			t.Errorf("%s holds %v, want %v", path, got.Data, want)
+		}
+	}
+}
+
 // TestWriteFileReplacesWhole overwrites a longer file and expects exactly
 // the new array, the old permission bits and no temporary file.
 func TestWriteFileReplacesWhole(t *testing.T) {

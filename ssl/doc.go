@@ -41,8 +41,9 @@
 //
 // # Backends
 //
-// An Engine runs each call on a Backend: the CPU (package cpu, gonum's
-// BLAS) or an OpenCL device (package gpu). With BackendAuto it uses an
+// An Engine runs each call on a Backend: the CPU (package cpu, with a
+// system CBLAS such as OpenBLAS when one is installed, else gonum's BLAS)
+// or an OpenCL device (package gpu). With BackendAuto it uses an
 // OpenCL GPU or accelerator for calls of at least MinDeviceWork
 // multiply-adds and the CPU otherwise. An OpenCL CPU device such as PoCL is
 // slower than the CPU backend on the same cores, so auto uses it only with

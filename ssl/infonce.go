@@ -78,7 +78,7 @@ func infoNCE[T Float](e *Engine, a, b Matrix[T], opt InfoNCEOptions, grads bool)
 			return err
 		}
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return fmt.Errorf("ssl: %s backend returned a loss of %v", backend.Name(), loss)
+			return fmt.Errorf("the %s backend returned a loss of %v: use a larger temperature", backend.Name(), loss)
 		}
 		result = LossResult[T]{Loss: loss}
 		if grads {
@@ -109,14 +109,16 @@ func checkViews[T Float](a, b Matrix[T], opt InfoNCEOptions) error {
 	if err := opt.Validate(); err != nil {
 		return err
 	}
-	// The logits are scaled by 1/temperature in the views' precision.
-	limit := math.MaxFloat64
+	// The logits lie in [−1/temperature, 1/temperature], and the
+	// differences between them, up to 2/temperature, must stay finite in
+	// the views' precision.
+	limit, advice := math.MaxFloat64, "use a larger temperature"
 	if precisionName[T]() == "float32" {
-		limit = math.MaxFloat32
+		limit, advice = math.MaxFloat32, "use float64 or a larger temperature"
 	}
-	if 1/opt.Temperature > limit {
-		return fmt.Errorf("%w: temperature is %v, below the %s limit of %.3g: use float64 or a larger temperature",
-			ErrInvalidParameter, opt.Temperature, precisionName[T](), 1/limit)
+	if 2/opt.Temperature > limit {
+		return fmt.Errorf("%w: temperature is %v, below the %s limit of %.3g: %s",
+			ErrInvalidParameter, opt.Temperature, precisionName[T](), 2/limit, advice)
 	}
 	if err := checkMatrix("view_a", a); err != nil {
 		return err

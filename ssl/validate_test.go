@@ -54,7 +54,8 @@ func TestInfoNCEInvalidInput(t *testing.T) {
 		{"Inf in view_b", good, withValue(good, 11, math.Inf(-1)), 0.5, ssl.ErrNotFinite, "view_b[3, 2] is -Inf"},
 		{"data shorter than shape", ssl.Matrix[float64]{Rows: 4, Cols: 3, Data: good.Data[:11]}, good, 0.5, ssl.ErrShape, "view_a has 11 values"},
 		{"negative rows", ssl.Matrix[float64]{Rows: -1, Cols: 3}, good, 0.5, ssl.ErrShape, "shape (-1, 3)"},
-		{"temperature subnormal", good, good, 1e-310, ssl.ErrInvalidParameter, "below the float64 limit"},
+		{"temperature subnormal", good, good, 1e-310, ssl.ErrInvalidParameter, "below the float64 limit of 1.11e-308: use a larger temperature"},
+		{"temperature whose logits span overflows", good, good, 1e-308, ssl.ErrInvalidParameter, "below the float64 limit"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -177,7 +177,10 @@ func writePlot(path string, records []record) error {
 	}
 
 	p := plot.New()
-	p.Title.Text = "spikessl and peers: median time per call"
+	p.Title.Text = "spikessl: median time per call"
+	if slices.ContainsFunc(records, record.peer) {
+		p.Title.Text = "spikessl and peers: median time per call"
+	}
 	p.X.Label.Text = "batch"
 	p.Y.Label.Text = "seconds"
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}

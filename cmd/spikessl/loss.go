@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 
+	"github.com/spikessl/spikessl/npyfile"
 	"github.com/spikessl/spikessl/ssl"
 )
 
@@ -75,9 +77,10 @@ type lossRequest struct {
 	backend      string
 }
 
-// BUG(spikessl): loss --grad-out writes grad_a.npy and grad_b.npy each
-// atomically but not together: a failure between the two leaves a new
-// grad_a.npy beside the directory's previous grad_b.npy.
+// BUG(spikessl): loss --grad-out writes grad_a.npy and grad_b.npy to
+// temporary files and renames them only when both are written, but the two
+// renames are not atomic together: if the second fails, a new grad_a.npy
+// stays beside the directory's previous grad_b.npy.
 
 func computeLoss[T ssl.Float](env *environment, req lossRequest) (lossReport, error) {
 	// Check the temperature before reading what may be large files.
@@ -87,6 +90,11 @@ func computeLoss[T ssl.Float](env *environment, req lossRequest) (lossReport, er
 	if req.gradOut != "" {
 		if err := checkOutputDir("grad-out", req.gradOut); err != nil {
 			return lossReport{}, err
+		}
+		for _, name := range []string{"grad_a.npy", "grad_b.npy"} {
+			if info, err := os.Stat(outputPath(req.gradOut, name)); err == nil && info.IsDir() {
+				return lossReport{}, usagef("--grad-out %s: %s is a directory, must be a file or absent", req.gradOut, name)
+			}
 		}
 	}
 	a, err := readMatrix[T]("a", req.pathA, false)
@@ -127,10 +135,11 @@ func computeLoss[T ssl.Float](env *environment, req lossRequest) (lossReport, er
 		}
 		report.GradA = outputPath(req.gradOut, "grad_a.npy")
 		report.GradB = outputPath(req.gradOut, "grad_b.npy")
-		if err := writeMatrix(report.GradA, result.GradA); err != nil {
-			return lossReport{}, err
-		}
-		if err := writeMatrix(report.GradB, result.GradB); err != nil {
+		err := npyfile.WriteFiles(
+			npyfile.File[T]{Path: report.GradA, Shape: []int{a.Rows, a.Cols}, Data: result.GradA.Data},
+			npyfile.File[T]{Path: report.GradB, Shape: []int{b.Rows, b.Cols}, Data: result.GradB.Data},
+		)
+		if err != nil {
 			return lossReport{}, err
 		}
 	}

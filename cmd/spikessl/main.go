@@ -81,8 +81,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		printHelp(stdout)
-		return 0
+		if len(args) < 2 || commands[args[1]].name == "" {
+			printHelp(stdout)
+			return 0
+		}
+		// "spikessl help COMMAND" prints the command's flags.
+		args = []string{args[1], "-h"}
 	}
 
 	c, ok := commands[args[0]]
@@ -107,6 +111,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	msg := strings.ReplaceAll(err.Error(), "\n", "; ")
+	// Errors of a package named like the command, such as mnist, carry
+	// its name already.
+	msg = strings.TrimPrefix(msg, c.name+": ")
 	fmt.Fprintf(stderr, "spikessl: %s: %s\n", c.name, msg)
 	if errors.Is(err, errUsage) {
 		return 2

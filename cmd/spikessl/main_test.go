@@ -161,6 +161,11 @@ func TestInvalidInput(t *testing.T) {
 	}
 	missing := filepath.Join(dir, "missing.npy")
 	huge := writeArray(t, dir, "huge.npy", []int{2, 2}, []float64{1e100, 1, 1, 1})
+	// A --grad-out folder whose grad_b.npy is a directory.
+	gradDirs := filepath.Join(dir, "grads")
+	if err := os.MkdirAll(filepath.Join(gradDirs, "grad_b.npy"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	out := filepath.Join(dir, "out.npy")
 
 	cases := []struct {
@@ -201,6 +206,7 @@ func TestInvalidInput(t *testing.T) {
 		{"out directory missing", []string{"csdp", "--weights", w, "--out", filepath.Join(dir, "nowhere", "w.npy")}, "does not exist"},
 		{"out is a directory", []string{"csdp", "--weights", w, "--out", dir}, "is a directory"},
 		{"grad-out is a file", []string{"loss", "--a", a, "--b", a, "--grad-out", a}, "is a file"},
+		{"grad-out file is a directory", []string{"loss", "--a", a, "--b", a, "--grad-out", gradDirs}, "grad_b.npy is a directory"},
 		{"float32 overflow", []string{"loss", "--a", huge, "--b", huge, "--precision", "float32"}, "outside the float32 range"},
 		{"float32 temperature", []string{"loss", "--a", a, "--b", a, "--precision", "float32", "--temperature", "1e-40"}, "float32 limit"},
 	}
@@ -260,6 +266,22 @@ func TestHelp(t *testing.T) {
 	code, stdout, _ = spikessl(t, "loss", "-h")
 	if code != 0 || !strings.Contains(stdout, "--temperature") && !strings.Contains(stdout, "-temperature") {
 		t.Errorf("loss -h: exit status %d, output %q", code, stdout)
+	}
+	code, stdout, _ = spikessl(t, "help", "loss")
+	if code != 0 || !strings.Contains(stdout, "-temperature") {
+		t.Errorf("help loss: exit status %d, output %q; want the loss flags", code, stdout)
+	}
+}
+
+// TestErrorNamesCommandOnce checks that an error from the package named
+// like the command does not repeat the command's name.
+func TestErrorNamesCommandOnce(t *testing.T) {
+	code, _, stderr := spikessl(t, "mnist", "--data", filepath.Join(t.TempDir(), "missing"))
+	if code == 0 {
+		t.Fatal("mnist with a missing data folder exited 0")
+	}
+	if !strings.HasPrefix(stderr, "spikessl: mnist: ") || strings.Contains(stderr, "mnist: mnist:") {
+		t.Errorf("stderr %q, want one \"spikessl: mnist: \" prefix", stderr)
 	}
 }
 
