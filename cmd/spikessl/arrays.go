@@ -70,17 +70,27 @@ func readMatrix[T ssl.Float](name, path string, vector bool) (ssl.Matrix[T], err
 	if err := checkConversion(name, path, arr); err != nil {
 		return ssl.Matrix[T]{}, err
 	}
+	var m ssl.Matrix[T]
 	switch {
 	case len(arr.Shape) == 2:
-		return ssl.Matrix[T]{Rows: arr.Shape[0], Cols: arr.Shape[1], Data: arr.Data}, nil
+		m = ssl.Matrix[T]{Rows: arr.Shape[0], Cols: arr.Shape[1], Data: arr.Data}
 	case len(arr.Shape) == 1 && vector:
-		return ssl.RowVector(arr.Data), nil
+		m = ssl.RowVector(arr.Data)
+	default:
+		want := "2-D"
+		if vector {
+			want = "1-D or 2-D"
+		}
+		return ssl.Matrix[T]{}, usagef("--%s: %s has shape %v, must be %s", name, path, arr.Shape, want)
 	}
-	want := "2-D"
-	if vector {
-		want = "1-D or 2-D"
+	// Package ssl rejects these values too, but names the operand, not the
+	// flag and the file.
+	for k, x := range m.Data {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return ssl.Matrix[T]{}, usagef("--%s: %s: element [%d, %d] is %v, must be finite", name, path, k/m.Cols, k%m.Cols, x)
+		}
 	}
-	return ssl.Matrix[T]{}, usagef("--%s: %s has shape %v, must be %s", name, path, arr.Shape, want)
+	return m, nil
 }
 
 // checkConversion returns a usage error if converting the file's values to
