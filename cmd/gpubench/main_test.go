@@ -10,6 +10,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/spikessl/spikessl/gpu"
+	"github.com/spikessl/spikessl/gpu/gputest"
 )
 
 func TestParseArgsDefaults(t *testing.T) {
@@ -276,5 +279,32 @@ func TestMeasureCPUPeak(t *testing.T) {
 	}
 	if got := p.forPrecision("float64"); got != p.gflops/2 {
 		t.Errorf("float64 peak %v, want half of %v", got, p.gflops)
+	}
+}
+
+// TestRunOpenCL checks the OpenCL rows against the CPU rows, and that an
+// OpenCL device of type CPU gets the CPU's peak.
+func TestRunOpenCL(t *testing.T) {
+	device := gputest.Open(t, gpu.Options{}).Info()
+	records := runJSON(t, "--backends", "cpu,opencl", "--ops", "loss,grad", "--batch", "16", "--features", "8", "--repeat", "1")
+	losses := map[string]float64{}
+	for _, r := range records {
+		if r.Error != "" {
+			t.Fatalf("%s: %s", r.Name, r.Error)
+		}
+		losses[r.Backend+"/"+r.Op] = r.Loss
+		if r.Backend != "opencl" {
+			continue
+		}
+		wantPeak := device.Type == gpu.TypeCPU && len(fmaLoops()) > 0
+		if got := r.CPUPeakGFLOPS > 0; got != wantPeak {
+			t.Errorf("%s on a device of type %s: CPU peak %v", r.Name, device.Type, r.CPUPeakGFLOPS)
+		}
+	}
+	for _, op := range []string{"loss", "grad"} {
+		cpuLoss, openCLLoss := losses["cpu/"+op], losses["opencl/"+op]
+		if !(cpuLoss > 0) || math.Abs(openCLLoss-cpuLoss) > 1e-5*cpuLoss {
+			t.Errorf("%s: OpenCL loss %v, CPU loss %v", op, openCLLoss, cpuLoss)
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spikessl/spikessl/cblas"
 	"github.com/spikessl/spikessl/cpu"
+	"github.com/spikessl/spikessl/gpu"
 	"github.com/spikessl/spikessl/ssl"
 )
 
@@ -42,6 +43,9 @@ type record struct {
 	// Error is the reason the row has no times: a missing device or peer,
 	// or a failed run.
 	Error string `json:"error,omitempty"`
+
+	// cpuDevice is true for the rows of an OpenCL device of type CPU.
+	cpuDevice bool
 }
 
 // benchmarkName returns the name shared with the go test benchmarks.
@@ -104,6 +108,8 @@ type engineInfo struct {
 	device string
 	driver string
 	blas   string
+	// cpuDevice is true for an OpenCL device of type CPU, such as PoCL.
+	cpuDevice bool
 	// err is the error from opening the backend, or nil.
 	err error
 }
@@ -126,6 +132,9 @@ func openEngine(name string) engineInfo {
 	if backend, err := info.engine.Device(); err == nil {
 		info.device = backend.Device()
 		info.driver = openCLDriver(info.device)
+		if d, ok := backend.(interface{ Info() gpu.Device }); ok {
+			info.cpuDevice = d.Info().Type == gpu.TypeCPU
+		}
 	}
 	return info
 }

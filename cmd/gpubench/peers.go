@@ -56,10 +56,10 @@ func (r record) peer() bool {
 	return false
 }
 
-// onCPU reports whether the row ran on the CPU: the cpu backend, its sgemm
-// and the peers.
+// onCPU reports whether the row ran on the CPU: the cpu backend, its sgemm,
+// the peers and an OpenCL device of type CPU.
 func (r record) onCPU() bool {
-	return r.Backend == "cpu" || r.peer()
+	return r.Backend == "cpu" || r.peer() || r.cpuDevice
 }
 
 func contains(list []string, s string) bool {

@@ -167,6 +167,7 @@ func runShape[T ssl.Float](ctx context.Context, cfg config, engines []engineInfo
 				Name: benchmarkName(op, e.name, batch, features, precision),
 				Op:   op, Backend: e.name, Device: e.device, Driver: e.driver, BLAS: e.blas,
 				Batch: batch, Features: features, Precision: precision, Threads: threads(),
+				cpuDevice: e.cpuDevice,
 			}
 			call, err := operation(e.engine, op, a, b, batch, features, cfg.temperature)
 			if err != nil {
