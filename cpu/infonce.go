@@ -354,19 +354,35 @@ func rowLogSumExp[T Float](p *plan, x, y []T, columns bool) (rows, cols lossTerm
 	return rows, cols
 }
 
+// rowNorm is the Euclidean norm of a row in two factors, scale·root: the
+// norm itself exceeds the largest float64 for rows near it.
+type rowNorm struct {
+	scale, root float64
+}
+
+// value returns scale·root, +Inf where that exceeds the float64 range.
+func (n rowNorm) value() float64 { return n.scale * n.root }
+
 // normalizeRows returns x with each row divided by max(‖row‖, NormEpsilon),
 // and the unclamped norms.
-func normalizeRows[T Float](x []T, rows, cols, workers int) (u []T, norms []float64) {
+func normalizeRows[T Float](x []T, rows, cols, workers int) (u []T, norms []rowNorm) {
 	u = make([]T, len(x))
-	norms = make([]float64, rows)
+	norms = make([]rowNorm, rows)
 	forRowRanges(rows, cols, workers, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			row := x[i*cols : (i+1)*cols]
-			norm := l2Norm(row)
-			norms[i] = norm
-			inv := 1 / max(norm, NormEpsilon)
+			n := l2Norm(row)
+			norms[i] = n
+			out := u[i*cols : (i+1)*cols]
+			if norm := n.value(); !math.IsInf(norm, 1) {
+				inv := 1 / max(norm, NormEpsilon)
+				for j, value := range row {
+					out[j] = T(float64(value) * inv)
+				}
+				continue
+			}
 			for j, value := range row {
-				u[i*cols+j] = T(float64(value) * inv)
+				out[j] = T(float64(value) / n.scale / n.root)
 			}
 		}
 	})
@@ -377,10 +393,11 @@ func normalizeRows[T Float](x []T, rows, cols, workers int) (u []T, norms []floa
 // rows, given the gradient gradU with respect to the normalised rows u.
 // For ‖x‖ > NormEpsilon, d(x/‖x‖)/dx = (I − u·uᵀ)/‖x‖; where the norm is
 // clamped, u = x/NormEpsilon and the Jacobian is I/NormEpsilon.
-func normalizeBackward[T Float](grad, gradU, u []T, norms []float64, cols, workers int) {
+func normalizeBackward[T Float](grad, gradU, u []T, norms []rowNorm, cols, workers int) {
 	forRowRanges(len(norms), cols, workers, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			norm := norms[i]
+			n := norms[i]
+			norm := n.value()
 			g := gradU[i*cols : (i+1)*cols]
 			out := grad[i*cols : (i+1)*cols]
 			if norm <= NormEpsilon {
@@ -391,6 +408,12 @@ func normalizeBackward[T Float](grad, gradU, u []T, norms []float64, cols, worke
 			}
 			ui := u[i*cols : (i+1)*cols]
 			proj := dot(ui, g)
+			if math.IsInf(norm, 1) {
+				for j, x := range g {
+					out[j] = T((float64(x) - float64(ui[j])*proj) / n.scale / n.root)
+				}
+				continue
+			}
 			for j, x := range g {
 				out[j] = T((float64(x) - float64(ui[j])*proj) / norm)
 			}
@@ -398,29 +421,30 @@ func normalizeBackward[T Float](grad, gradU, u []T, norms []float64, cols, worke
 	})
 }
 
-// l2Norm returns the Euclidean norm of x without overflow for any finite x:
-// float64 rows are scaled by their largest magnitude, and float32 squares
-// are summed in float64, whose range holds the square of any float32.
-func l2Norm[T Float](x []T) float64 {
+// l2Norm returns the Euclidean norm of x as scale·root without overflow or
+// underflow for any finite x: float64 rows are scaled by their largest
+// magnitude, and float32 squares are summed in float64, whose range holds
+// the square of any float32 (scale 1).
+func l2Norm[T Float](x []T) rowNorm {
 	if x64, ok := any(x).([]float64); ok {
 		var scale float64
 		for _, v := range x64 {
 			scale = max(scale, math.Abs(v))
 		}
 		if scale == 0 {
-			return 0
+			return rowNorm{}
 		}
 		var sum float64
 		for _, v := range x64 {
 			sum += (v / scale) * (v / scale)
 		}
-		return scale * math.Sqrt(sum)
+		return rowNorm{scale: scale, root: math.Sqrt(sum)}
 	}
 	var sum float64
 	for _, v := range x {
 		sum += float64(v) * float64(v)
 	}
-	return math.Sqrt(sum)
+	return rowNorm{scale: 1, root: math.Sqrt(sum)}
 }
 
 // dot returns Σ x_i·y_i accumulated in float64.

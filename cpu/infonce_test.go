@@ -370,6 +370,13 @@ func TestInfoNCEScaleInvariance(t *testing.T) {
 			loss, err := cpu.InfoNCE(a, b, batch, features, opt, g, nil)
 			return loss, g, err
 		}},
+		// Norms beyond the largest float64, and gradients of about 1e-310,
+		// whose subnormal spacing allows a relative error near 1e-13.
+		{"float64/1.7e308", 1.7e308, 1e-11, func(a, b []float64) (float64, []float64, error) {
+			g := make([]float64, len(a))
+			loss, err := cpu.InfoNCE(a, b, batch, features, opt, g, nil)
+			return loss, g, err
+		}},
 		{"float32/1e20", 1e20, 1e-5, func(a, b []float64) (float64, []float64, error) {
 			g := make([]float32, len(a))
 			loss, err := cpu.InfoNCE(toFloat32(a), toFloat32(b), batch, features, opt, g, nil)

@@ -257,6 +257,62 @@ func TestInfoNCEClampedNorm(t *testing.T) {
 	}
 }
 
+// TestInfoNCEExtremeRows checks rows at both ends of the number range: a
+// row of subnormal numbers, whose reciprocal magnitude overflows, and rows
+// whose norm exceeds the largest finite value of the precision.
+func TestInfoNCEExtremeRows(t *testing.T) {
+	b := gputest.Open(t, gpu.Options{})
+	const batch, features = 5, 3
+	cases := []struct {
+		name      string
+		row       []float64
+		precision string
+	}{
+		{"subnormal float32 row", []float64{1e-40, 0, 0}, "float32"},
+		{"float32 row with norm beyond range", []float64{3e38, 3e38, 3e38}, "float32"},
+		{"subnormal float64 row", []float64{1e-310, 0, 0}, "float64"},
+		{"float64 row with norm beyond range", []float64{1.7e308, -1.7e308, 1}, "float64"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			a := gputest.Normal[float64](5, batch*features)
+			v := gputest.Normal[float64](6, batch*features)
+			copy(a, tc.row)
+			for _, symmetric := range []bool{false, true} {
+				if tc.precision == "float32" {
+					checkInfoNCE(t, b, toFloat32(a), toFloat32(v), batch, features, 0.5, symmetric, lossTol32, gradTol32)
+					continue
+				}
+				if !b.Info().FP64 {
+					t.Skipf("%s lacks cl_khr_fp64", b.Device())
+				}
+				checkInfoNCE(t, b, a, v, batch, features, 0.5, symmetric, lossTol64, gradTol64)
+			}
+		})
+	}
+}
+
+// TestGoodnessBeyondRange checks rows whose goodness exceeds the largest
+// float32: the device returns it in two factors that the host multiplies in
+// float64.
+func TestGoodnessBeyondRange(t *testing.T) {
+	b := gputest.Open(t, gpu.Options{})
+	x := []float32{1e20, 0, 1, 2e19, 2e19, 2e19, 1e-40, 0, 0}
+	want := make([]float64, 3)
+	if err := cpu.Goodness(gputest.To64(x), 3, 3, want); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]float64, 3)
+	if err := b.Goodness32(x, 3, 3, got); err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		if r := relative(got[i], want[i]); !(r <= 1e-6) {
+			t.Errorf("row %d: goodness %.9g, CPU float64 %.9g", i, got[i], want[i])
+		}
+	}
+}
+
 func toFloat32(x []float64) []float32 {
 	out := make([]float32, len(x))
 	for i, v := range x {

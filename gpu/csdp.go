@@ -165,14 +165,17 @@ func goodness[T float32 | float64](b *Backend, x []T, rows, cols int, out []floa
 		return err
 	}
 	defer s.end()
-	sums := make([]T, chunk)
+	// The kernel returns each row's largest magnitude and its scaled sum
+	// of squares, whose product can exceed the range of T; see
+	// kernels/rows.cl.
+	factors := make([]T, 2*chunk)
 	for r0 := 0; r0 < rows; r0 += chunk {
 		n := min(chunk, rows-r0)
 		xBuf, err := s.keep(bufferFrom(s.b.ctx, x[r0*cols:(r0+n)*cols], true))
 		if err != nil {
 			return err
 		}
-		outBuf, err := s.newBuffer(n, int(elem))
+		outBuf, err := s.newBuffer(2*n, int(elem))
 		if err != nil {
 			return err
 		}
@@ -180,11 +183,12 @@ func goodness[T float32 | float64](b *Backend, x []T, rows, cols int, out []floa
 		if err != nil {
 			return err
 		}
-		if err := read(s.b.ctx, outBuf, sums[:n]); err != nil {
+		if err := read(s.b.ctx, outBuf, factors[:2*n]); err != nil {
 			return err
 		}
-		for i, g := range sums[:n] {
-			out[r0+i] = float64(g)
+		for i := range n {
+			largest := float64(factors[i])
+			out[r0+i] = largest * largest * float64(factors[n+i])
 		}
 		_ = xBuf.Release()
 		_ = outBuf.Release()

@@ -97,7 +97,7 @@ type forward[T float32 | float64] struct {
 	splits, colSplit      int // column splits, and columns per split
 	lsePartial            *Buffer
 	u, v                  *Buffer // the normalised views
-	normU, normV          *Buffer // the unclamped row norms
+	normU, normV          *Buffer // the unclamped row norms, in two factors
 	lseRow, lseCol, diag  *Buffer
 	rowGlobal, tileLocal  []int
 	normGlobal, normLocal []int
@@ -121,10 +121,15 @@ func (f *forward[T]) run(a, v []T) (float64, error) {
 	if f.v, err = s.keep(bufferFrom(s.b.ctx, v, false)); err != nil {
 		return 0, err
 	}
-	for _, out := range []**Buffer{&f.normU, &f.normV, &f.diag} {
-		if *out, err = s.newBuffer(batch, elem); err != nil {
+	// A row's norm is kept as its largest magnitude and the root of its
+	// scaled sum of squares; see kernels/rows.cl.
+	for _, out := range []**Buffer{&f.normU, &f.normV} {
+		if *out, err = s.newBuffer(2*batch, elem); err != nil {
 			return 0, err
 		}
+	}
+	if f.diag, err = s.newBuffer(batch, elem); err != nil {
+		return 0, err
 	}
 	// A log-sum-exp is stored as its maximum and the log1p of the rest,
 	// each batch elements; see kernels/infonce.cl.

@@ -9,12 +9,19 @@
  *   dL/dx_i = (g_i - u_i (u_i . g_i)) / norm_i   when norm_i > NORM_EPS
  *   dL/dx_i = g_i / NORM_EPS                    otherwise (u_i = x_i / NORM_EPS
  *                                                is linear in x_i there)
- * The norm is computed as m * sqrt(sum (x_ij / m)^2) with m = max_j |x_ij|,
- * so that squaring neither overflows nor underflows in float.
+ * The norm is kept in two factors, norm_i = m_i * r_i with m_i = max_j
+ * |x_ij| and r_i = sqrt(sum (x_ij / m_i)^2) in [1, sqrt(cols)], and the
+ * kernels divide by m_i and then by r_i. Neither the squares nor the norm
+ * are formed, so a row of subnormal numbers or one whose norm exceeds the
+ * largest finite REAL is normalised like any other. The goodness sum_j
+ * x_ij^2 is returned in the same two factors, m_i and sum (x_ij / m_i)^2,
+ * for the host to multiply in float64.
  *
- * Memory layout. x, u and g are row-major (rows, cols); norms has rows
- * elements. Both kernels work in place: normalize_rows overwrites x with u,
- * normalize_backward overwrites g with dL/dx.
+ * Memory layout. x, u and g are row-major (rows, cols); norms and the
+ * goodness output have 2 * rows elements: m_i at index i and r_i (or the
+ * scaled sum) at index rows + i. Both normalisation kernels work in place:
+ * normalize_rows overwrites x with u, normalize_backward overwrites g with
+ * dL/dx.
  *
  * Work decomposition. One work-item per row, in work-groups of NORM_WG
  * work-items; launch with global size rows rounded up to a multiple of
@@ -51,24 +58,35 @@ static void kahan_add(REAL *sum, REAL *carry, const REAL value)
     *sum = t;
 }
 
-/* Euclidean norm of a row, as largest * sqrt(sum (x_j / largest)^2). */
-static REAL row_norm(__global const REAL *row, const int cols)
+/*
+ * row_scale returns the largest magnitude m of a row, 0 for a zero row, and
+ * sets *scaled_sum to sum_j (x_j / m)^2, compensated (0 for a zero row).
+ * It divides by m rather than multiplying by 1 / m, which overflows when
+ * m is subnormal.
+ */
+static REAL row_scale(__global const REAL *row, const int cols, REAL *scaled_sum)
 {
     REAL largest = 0;
     for (int j = 0; j < cols; j++) {
         largest = fmax(largest, fabs(row[j]));
     }
-    if (largest == 0) {
-        return 0;
-    }
-    const REAL inv = (REAL)1 / largest;
     REAL sum = 0;
     REAL carry = 0;
-    for (int j = 0; j < cols; j++) {
-        const REAL scaled = row[j] * inv;
-        kahan_add(&sum, &carry, scaled * scaled);
+    if (largest > 0) {
+        for (int j = 0; j < cols; j++) {
+            const REAL scaled = row[j] / largest;
+            kahan_add(&sum, &carry, scaled * scaled);
+        }
     }
-    return largest * sqrt(sum);
+    *scaled_sum = sum;
+    return largest;
+}
+
+/* clamped reports whether the norm largest * root is at most NORM_EPS.
+ * The product overflows to +inf only for norms far above NORM_EPS. */
+static int clamped(const REAL largest, const REAL root)
+{
+    return largest * root <= (REAL)NORM_EPS;
 }
 
 __kernel __attribute__((reqd_work_group_size(NORM_WG, 1, 1)))
@@ -79,11 +97,19 @@ void normalize_rows(__global REAL *x, __global REAL *norms, const int rows, cons
         return;
     }
     __global REAL *xr = x + (size_t)row * cols;
-    const REAL norm = row_norm(xr, cols);
-    norms[row] = norm;
-    const REAL inv = (REAL)1 / fmax(norm, (REAL)NORM_EPS);
+    REAL sum;
+    const REAL largest = row_scale(xr, cols, &sum);
+    const REAL root = sqrt(sum);
+    norms[row] = largest;
+    norms[rows + row] = root;
+    if (clamped(largest, root)) {
+        for (int j = 0; j < cols; j++) {
+            xr[j] = xr[j] / (REAL)NORM_EPS;
+        }
+        return;
+    }
     for (int j = 0; j < cols; j++) {
-        xr[j] *= inv;
+        xr[j] = (xr[j] / largest) / root;
     }
 }
 
@@ -97,8 +123,9 @@ void normalize_backward(__global REAL *g, __global const REAL *u, __global const
     }
     __global REAL *gr = g + (size_t)row * cols;
     __global const REAL *ur = u + (size_t)row * cols;
-    const REAL norm = norms[row];
-    if (norm <= (REAL)NORM_EPS) {
+    const REAL largest = norms[row];
+    const REAL root = norms[rows + row];
+    if (clamped(largest, root)) {
         for (int j = 0; j < cols; j++) {
             gr[j] = gr[j] / (REAL)NORM_EPS;
         }
@@ -109,15 +136,17 @@ void normalize_backward(__global REAL *g, __global const REAL *u, __global const
     for (int j = 0; j < cols; j++) {
         kahan_add(&projection, &carry, ur[j] * gr[j]);
     }
-    const REAL inv = (REAL)1 / norm;
     for (int j = 0; j < cols; j++) {
-        gr[j] = (gr[j] - ur[j] * projection) * inv;
+        gr[j] = ((gr[j] - ur[j] * projection) / largest) / root;
     }
 }
 
 /*
- * Goodness of each row: goodness_i = sum_j x_ij^2, compensated.
- * Layout: x is row-major (rows, cols); out has rows elements.
+ * Goodness of each row, goodness_i = sum_j x_ij^2, in two factors: out[i]
+ * = m_i and out[rows + i] = sum_j (x_ij / m_i)^2, so that a goodness beyond
+ * the range of REAL still reaches the host, which forms m_i^2 times the sum
+ * in float64. Layout: x is row-major (rows, cols); out has 2 * rows
+ * elements.
  */
 __kernel __attribute__((reqd_work_group_size(NORM_WG, 1, 1)))
 void goodness_rows(__global const REAL *x, __global REAL *out, const int rows, const int cols)
@@ -126,11 +155,7 @@ void goodness_rows(__global const REAL *x, __global REAL *out, const int rows, c
     if (row >= rows) {
         return;
     }
-    __global const REAL *xr = x + (size_t)row * cols;
-    REAL sum = 0;
-    REAL carry = 0;
-    for (int j = 0; j < cols; j++) {
-        kahan_add(&sum, &carry, xr[j] * xr[j]);
-    }
-    out[row] = sum;
+    REAL sum;
+    out[row] = row_scale(x + (size_t)row * cols, cols, &sum);
+    out[rows + row] = sum;
 }
