@@ -162,13 +162,15 @@ func rowLoss(rest, shift, diag float64) float64 {
 	return math.Log1p(math.Exp(x))
 }
 
-// mean returns the mean of x.
+// mean returns the mean of x, dividing each term first so that the sum
+// of losses near the largest float64 does not overflow.
 func mean(x []float64) float64 {
+	n := float64(len(x))
 	var sum float64
 	for _, v := range x {
-		sum += v
+		sum += v / n
 	}
-	return sum / float64(len(x))
+	return sum
 }
 
 // plan holds the tiling of one InfoNCE call.

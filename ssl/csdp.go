@@ -160,7 +160,7 @@ func modulatedUpdate[T Float](backend Backend, r CSDP, weights Matrix[T], pos, n
 		}
 		scale := make([]T, len(goodness))
 		for s, g := range goodness {
-			scale[s] = T(sigmoid(g-r.Threshold) - phase.label)
+			scale[s] = T(modulation(g-r.Threshold, phase.label))
 		}
 		if err := outerUpdate(backend, src, weights.Rows, weights.Cols, phase.Phase, scale, alpha, beta, out); err != nil {
 			return err
@@ -190,6 +190,16 @@ func rowGoodness[T Float](backend Backend, x Matrix[T]) ([]float64, error) {
 		err = backend.Goodness32(data, x.Rows, x.Cols, out)
 	}
 	return out, err
+}
+
+// modulation returns σ(x) − label for a label of 0 or 1. For label 1 it
+// is −σ(−x), which keeps its relative precision where σ(x) is close to 1
+// and σ(x) − 1 would leave only rounding error.
+func modulation(x, label float64) float64 {
+	if label == 1 {
+		return -sigmoid(-x)
+	}
+	return sigmoid(x) - label
 }
 
 // sigmoid returns 1/(1+e^−x) without overflow for any x.
@@ -230,7 +240,7 @@ func Goodness[T Float](e *Engine, x Matrix[T]) (GoodnessResult, error) {
 	for _, g := range perRow {
 		total += g
 	}
-	if math.IsInf(total, 0) {
+	if math.IsInf(total, 0) || math.IsNaN(total) {
 		return GoodnessResult{}, fmt.Errorf("%w: goodness of %d × %d activations overflows float64", ErrNotFinite, x.Rows, x.Cols)
 	}
 	return GoodnessResult{PerRow: perRow, Total: total, Backend: backend.Name(), Device: backend.Device()}, nil

@@ -61,6 +61,31 @@ func TestCSDPModulatedDefinition(t *testing.T) {
 	}
 }
 
+// TestCSDPModulatedSaturated checks a real sample whose goodness is far
+// above the threshold: its update is scaled by σ(g − θ) − 1 = −σ(θ − g),
+// about −e^−d for d = g − θ, which forming σ(g − θ) − 1 loses to rounding.
+func TestCSDPModulatedSaturated(t *testing.T) {
+	rule := ssl.CSDP{LR: 0.01, Threshold: 0}
+	weights := ssl.Matrix[float64]{Rows: 1, Cols: 1, Data: []float64{0}}
+	for _, d := range []float64{10, 20, 37, 100} {
+		post := math.Sqrt(d)
+		pos := ssl.Phase[float64]{
+			Pre:  ssl.Matrix[float64]{Rows: 1, Cols: 1, Data: []float64{1}},
+			Post: ssl.Matrix[float64]{Rows: 1, Cols: 1, Data: []float64{post}},
+		}
+		none := ssl.Phase[float64]{Pre: ssl.Matrix[float64]{Cols: 1}, Post: ssl.Matrix[float64]{Cols: 1}}
+		got, err := ssl.CSDPModulated(cpuEngine(t), rule, weights, pos, none)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// dW = −2·lr·(σ(d) − 1)·post·pre over one sample = 2·lr·σ(−d)·post.
+		want := 2 * rule.LR * post / (1 + math.Exp(d))
+		if r := math.Abs(got.Weights.Data[0]-want) / want; r > 1e-14 {
+			t.Errorf("goodness %v above the threshold: weight %.17g, want %.17g (relative error %.3g)", d, got.Weights.Data[0], want, r)
+		}
+	}
+}
+
 // TestCSDPModulatedReducesLoss checks that a small modulated step lowers
 // the logistic loss of telling real from corrupted samples by goodness when
 // the post-synaptic activity is the linear response W·pre.

@@ -80,6 +80,17 @@ func infoNCE[T Float](e *Engine, a, b Matrix[T], opt InfoNCEOptions, grads bool)
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return fmt.Errorf("the %s backend returned a loss of %v: use a larger temperature", backend.Name(), loss)
 		}
+		// Near the smallest temperature a precision allows, gradients of
+		// about 1/temperature can exceed its range.
+		for _, g := range []struct {
+			name string
+			data []T
+		}{{"grad_a", gradA}, {"grad_b", gradB}} {
+			if k := firstNonFinite(g.data); k >= 0 {
+				return fmt.Errorf("%w: the %s backend returned %s[%d, %d] = %v: use a larger temperature or float64",
+					ErrNotFinite, backend.Name(), g.name, k/features, k%features, g.data[k])
+			}
+		}
 		result = LossResult[T]{Loss: loss}
 		if grads {
 			result.GradA = Matrix[T]{Rows: batch, Cols: features, Data: gradA}

@@ -154,6 +154,13 @@ func TestFloat32Limits(t *testing.T) {
 	if _, err := ssl.InfoNCELoss(e, views, views, ssl.InfoNCEOptions{Temperature: 1e-37}); err != nil {
 		t.Errorf("temperature 1e-37 in float32: %v", err)
 	}
+	// Just above the limit the loss is finite, but the gradients of rows
+	// with small norms, about 1/(temperature·norm), are not.
+	small := ssl.Matrix[float32]{Rows: 2, Cols: 2, Data: []float32{1e-3, 2e-3, -2e-3, 1e-3}}
+	_, err = ssl.InfoNCEGrad(e, small, views, ssl.InfoNCEOptions{Temperature: 6e-39})
+	if !errors.Is(err, ssl.ErrNotFinite) || !strings.Contains(err.Error(), "grad_a[") {
+		t.Errorf("temperature 6e-39 in float32: error %v, want ErrNotFinite naming a grad_a element", err)
+	}
 
 	weights := ssl.Matrix[float32]{Rows: 1, Cols: 2, Data: []float32{0.5, 0.5}}
 	phase := ssl.Phase[float32]{Pre: ssl.RowVector([]float32{1, 1}), Post: ssl.RowVector([]float32{1})}
