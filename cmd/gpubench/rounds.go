@@ -31,23 +31,37 @@ type sample struct {
 // runner runs one operation on one backend or peer, once per round.
 type runner struct {
 	record record
-	call   func() (sample, error)
-	times  []float64
+	// call runs the operation; warmUp is true in the first round, whose
+	// time is not kept.
+	call  func(warmUp bool) (sample, error)
+	times []float64
 }
 
-// inProcess wraps op, a spikessl call, as a run. Garbage is collected and
-// the peak resident set is reset outside the timing, so that each run's
-// peak is its own. Python frees each array when its last use ends, by
-// reference counting, so its peaks are per run too.
-func inProcess(op func() (float64, error)) func() (sample, error) {
-	return func() (sample, error) {
+// inProcess wraps op, a spikessl call, as a run. Garbage is collected
+// outside the timing before every run. The warm-up run also returns the
+// free heap to the operating system and resets the peak resident set, so
+// that its peak is the call's own; its sample carries that peak. The timed
+// runs keep the heap, as repeated calls in a training loop do: returning it
+// before each run made every allocation of the next one fault its pages in
+// again, which added 10% to 15% to the loss with gradients at 4096 × 128.
+// Python frees each array when its last use ends, by reference counting,
+// and the peers' allocator returns large arrays to the system, so their
+// runs pay for their own memory in every round.
+func inProcess(op func() (float64, error)) func(bool) (sample, error) {
+	return func(warmUp bool) (sample, error) {
 		runtime.GC()
-		debug.FreeOSMemory()
-		resetPeakRSS()
+		if warmUp {
+			debug.FreeOSMemory()
+			resetPeakRSS()
+		}
 		start := time.Now()
 		loss, err := op()
 		elapsed := time.Since(start).Seconds()
-		return sample{seconds: elapsed, loss: loss, peak: peakRSS()}, err
+		s := sample{seconds: elapsed, loss: loss}
+		if warmUp {
+			s.peak = peakRSS()
+		}
+		return s, err
 	}
 }
 
@@ -224,15 +238,15 @@ func runShape[T ssl.Float](ctx context.Context, cfg config, engines []engineInfo
 			return nil, ctx.Err()
 		case <-time.After(cfg.settle):
 		}
-		s, err := rn.call()
+		s, err := rn.call(step.round == 0)
 		if err != nil {
 			rn.record.Error = err.Error()
 			continue
 		}
 		rn.record.Loss = s.loss
+		rn.record.PeakRSSBytes = max(rn.record.PeakRSSBytes, s.peak)
 		if step.round > 0 {
 			rn.times = append(rn.times, s.seconds)
-			rn.record.PeakRSSBytes = max(rn.record.PeakRSSBytes, s.peak)
 		}
 	}
 
@@ -322,8 +336,8 @@ func (p *peerProcess) readLine() ([]byte, error) {
 }
 
 // request returns a function that runs op once in the peer.
-func (p *peerProcess) request(op string) func() (sample, error) {
-	return func() (sample, error) {
+func (p *peerProcess) request(op string) func(bool) (sample, error) {
+	return func(bool) (sample, error) {
 		if _, err := io.WriteString(p.stdin, op+"\n"); err != nil {
 			return sample{}, fmt.Errorf("sending %q to the %s peer: %w", op, p.name, err)
 		}
