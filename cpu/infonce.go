@@ -200,10 +200,10 @@ const maxFixedShift = 40
 // minParallelWork is the size of the similarity product, in multiply-adds,
 // below which InfoNCE runs on one goroutine when opt.Workers is zero.
 // Waking a second core and splitting the sums costs more than it saves
-// there: at batch 256 and 512 × 128 features, one worker took 0.45 and
-// 1.25 ms for the loss against 0.52 and 1.34 ms for two, and 1.16 and
-// 3.11 ms with gradients against 1.56 and 3.38 ms (2-core AMD EPYC, hot
-// calls; an estimate for other machines).
+// there. At batch 256 and 512 × 128 features, one worker took 0.45 and
+// 1.25 ms for the loss against 0.52 and 1.34 ms for two. With gradients it
+// took 1.16 and 3.11 ms against 1.56 and 3.38 ms. These are hot calls on a
+// 2-core AMD EPYC, so the threshold is an estimate for other machines.
 const minParallelWork = 1 << 25
 
 // newPlan returns the tiling of an InfoNCE call on elements of elemSize
@@ -424,9 +424,9 @@ func normalizeBackward[T Float](grad, gradU, u []T, norms []rowNorm, cols, worke
 }
 
 // l2Norm returns the Euclidean norm of x as scale·root without overflow or
-// underflow for any finite x: float64 rows are scaled by their largest
-// magnitude, and float32 squares are summed in float64, whose range holds
-// the square of any float32 (scale 1).
+// underflow for any finite x. float64 rows are scaled by their largest
+// magnitude. float32 squares are summed in float64, whose range holds the
+// square of any float32, so their scale is 1.
 func l2Norm[T Float](x []T) rowNorm {
 	if x64, ok := any(x).([]float64); ok {
 		var scale float64

@@ -55,8 +55,8 @@ func checkMatrix[T Float](name string, m Matrix[T]) error {
 
 // firstNonFinite returns the index of the first NaN or ±Inf in x, or −1.
 // It tests the exponent bits, which are all ones for those values only, so
-// that the loop stays a load, a mask and a compare per element: the views
-// of every call are checked, and the check must cost little beside the
+// that the loop stays a load, a mask and a compare per element. The views
+// of every call are checked, so the check must cost little beside the
 // work.
 func firstNonFinite[T Float](x []T) int {
 	switch x := any(x).(type) {
