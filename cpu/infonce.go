@@ -116,14 +116,14 @@ func InfoNCE[T Float](a, b []T, batch, features int, opt InfoNCEOptions, gradA, 
 		return mean(rows.loss), nil
 	}
 	if gradA == nil && gradB == nil {
-		return 0.5 * (mean(rows.loss) + mean(cols.loss)), nil
+		return 0.5*mean(rows.loss) + 0.5*mean(cols.loss), nil
 	}
 
 	// The gradients with respect to the normalised views are accumulated
 	// in gradA and gradB, then mapped through the normalisation in place.
 	var loss float64
 	if opt.Symmetric {
-		loss = 0.5 * (mean(rows.loss) + mean(cols.loss))
+		loss = 0.5*mean(rows.loss) + 0.5*mean(cols.loss)
 		gradientStrips(&p, u, v, &rows, &cols, gradA, gradB)
 	} else {
 		rows := gradientStrips(&p, u, v, nil, nil, gradA, gradB)

@@ -181,17 +181,20 @@ func (f *forward[T]) run(a, v []T) (float64, error) {
 
 	// Each row's loss is (max − diag) + log1p(rest): the difference is
 	// exact in float64, and 0 when the positive pair has the largest logit.
-	var rowSum, colSum float64
+	// Each term is divided by the batch before it is added, so that losses
+	// near the largest float64 do not overflow the sum.
+	n := float64(batch)
+	var rowMean, colMean float64
 	for i := range batch {
-		rowSum += (float64(lseRow[i]) - float64(diag[i])) + float64(lseRow[batch+i])
+		rowMean += ((float64(lseRow[i]) - float64(diag[i])) + float64(lseRow[batch+i])) / n
 		if f.symmetric {
-			colSum += (float64(lseCol[i]) - float64(diag[i])) + float64(lseCol[batch+i])
+			colMean += ((float64(lseCol[i]) - float64(diag[i])) + float64(lseCol[batch+i])) / n
 		}
 	}
 	if f.symmetric {
-		return 0.5 * (rowSum + colSum) / float64(batch), nil
+		return 0.5*rowMean + 0.5*colMean, nil
 	}
-	return rowSum / float64(batch), nil
+	return rowMean, nil
 }
 
 // logSumExp writes into lse the log-sum-exp of every row of x·yᵀ /

@@ -82,13 +82,17 @@ func infoNCE[T Float](e *Engine, a, b Matrix[T], opt InfoNCEOptions, grads bool)
 		}
 		// Near the smallest temperature a precision allows, gradients of
 		// about 1/temperature can exceed its range.
+		advice := "use a larger temperature or float64"
+		if precisionName[T]() == "float64" {
+			advice = "use a larger temperature"
+		}
 		for _, g := range []struct {
 			name string
 			data []T
 		}{{"grad_a", gradA}, {"grad_b", gradB}} {
 			if k := firstNonFinite(g.data); k >= 0 {
-				return fmt.Errorf("%w: the %s backend returned %s[%d, %d] = %v: use a larger temperature or float64",
-					ErrNotFinite, backend.Name(), g.name, k/features, k%features, g.data[k])
+				return fmt.Errorf("%w: the %s backend returned %s[%d, %d] = %v: %s",
+					ErrNotFinite, backend.Name(), g.name, k/features, k%features, g.data[k], advice)
 			}
 		}
 		result = LossResult[T]{Loss: loss}
