@@ -63,5 +63,9 @@ package gpu
 // BUG(spikessl): InfoNCE views larger than the device's maximum allocation
 // are rejected, not split; under BackendAuto such a call runs on the CPU.
 
+// BUG(spikessl): In float32 the kernels sum a row's exponentials in float32,
+// so a row loss below the float32 range, such as 1e-87 at temperature 0.01
+// with dominant positive pairs, comes back as 0. The CPU backend keeps it.
+
 // BUG(spikessl): The kernels have run on PoCL only. Their work-group sizes
 // and tile shapes are untimed on a GPU, so GPU speed is not yet known.
