@@ -115,11 +115,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// its name already.
 	msg = strings.TrimPrefix(msg, c.name+": ")
 	fmt.Fprintf(stderr, "spikessl: %s: %s\n", c.name, msg)
-	if errors.Is(err, errUsage) {
+	switch {
+	case errors.Is(err, errUsage):
 		return 2
+	case errors.Is(err, errInterrupted):
+		// 128 + SIGINT, as shells report a command that Ctrl-C stopped.
+		return 130
 	}
 	return 1
 }
+
+// errInterrupted marks the error of a command that SIGINT or SIGTERM
+// stopped.
+var errInterrupted = errors.New("interrupted")
 
 func printHelp(w io.Writer) {
 	fmt.Fprintln(w, "usage: spikessl [--verbose] COMMAND [flags]")

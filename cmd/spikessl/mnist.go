@@ -186,7 +186,7 @@ func runMNIST(ctx context.Context, env *environment, args []string) error {
 	}
 	if trainErr != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("interrupted at epoch %d, batch %d; checkpoint saved to %s, run again with --resume to continue", trainer.Epoch+1, trainer.Batch, checkpoint)
+			return fmt.Errorf("%w at epoch %d, batch %d; checkpoint saved to %s, run again with --resume to continue", errInterrupted, trainer.Epoch+1, trainer.Batch, checkpoint)
 		}
 		return trainErr
 	}
@@ -194,7 +194,7 @@ func runMNIST(ctx context.Context, env *environment, args []string) error {
 	res, err := evaluateMNIST(ctx, env, req, trainer, train, test)
 	if err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("interrupted during evaluation; the trained encoder is saved in %s, run again with --resume to evaluate it", checkpoint)
+			return fmt.Errorf("%w during evaluation; the trained encoder is saved in %s, run again with --resume to evaluate it", errInterrupted, checkpoint)
 		}
 		return err
 	}

@@ -158,8 +158,8 @@ func TestMNISTResumeEqualsUninterrupted(t *testing.T) {
 	cancel()
 	var stdout, stderr bytes.Buffer
 	code := run(ctx, smallRun(data, resumed, "--epochs", "2"), &stdout, &stderr)
-	if code != 1 || !strings.Contains(stderr.String(), "--resume") {
-		t.Fatalf("interrupted run: exit status %d, stderr %q; want 1 and a hint to resume", code, stderr.String())
+	if code != 130 || !strings.Contains(stderr.String(), "--resume") {
+		t.Fatalf("interrupted run: exit status %d, stderr %q; want 130 and a hint to resume", code, stderr.String())
 	}
 	if _, err := os.Stat(filepath.Join(resumed, "checkpoint.gob")); err != nil {
 		t.Fatalf("no checkpoint after the interruption: %v", err)
