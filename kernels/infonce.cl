@@ -141,6 +141,28 @@ static void tile_dot(__global const REAL *x, __global const REAL *y, const int b
     }
 }
 
+/*
+ * add_partial adds one partial log-sum-exp, a maximum and the rest, to a
+ * merge whose overall maximum is largest. The partial's rest is rescaled to
+ * largest, and its maximum joins the rest too unless it is the first one
+ * equal to largest, which *largest_seen records. A partial that saw no
+ * column has max -inf and adds nothing.
+ */
+static void add_partial(const REAL partial_max, const REAL partial_rest, const REAL largest, REAL *rest,
+                        int *largest_seen)
+{
+    if (partial_max == -INFINITY) {
+        return;
+    }
+    const REAL factor = exp(partial_max - largest);
+    *rest += partial_rest * factor;
+    if (partial_max == largest && !*largest_seen) {
+        *largest_seen = 1;
+    } else {
+        *rest += factor;
+    }
+}
+
 __kernel __attribute__((reqd_work_group_size(WG, WG, 1)))
 void infonce_lse(__global const REAL *x, __global const REAL *y, const int batch, const int features,
                  const REAL inv_temp, __global REAL *lse, __global REAL *diag, const int write_diag,
@@ -205,24 +227,10 @@ void infonce_lse(__global const REAL *x, __global const REAL *y, const int batch
             for (int c = 0; c < WG; c++) {
                 largest = fmax(largest, part_max[r * WG + c]);
             }
-            /* Every partial's rest is rescaled to the largest maximum, and
-             * every maximum but one (the first equal to the largest) joins
-             * the rest. Work-items that saw no column have max -inf and
-             * add nothing. */
             REAL rest = 0;
             int largest_seen = 0;
             for (int c = 0; c < WG; c++) {
-                const REAL partial_max = part_max[r * WG + c];
-                if (partial_max == -INFINITY) {
-                    continue;
-                }
-                const REAL factor = exp(partial_max - largest);
-                rest += part_rest[r * WG + c] * factor;
-                if (partial_max == largest && !largest_seen) {
-                    largest_seen = 1;
-                } else {
-                    rest += factor;
-                }
+                add_partial(part_max[r * WG + c], part_rest[r * WG + c], largest, &rest, &largest_seen);
             }
             if (partial) {
                 lse[2 * split * batch + r0 + r] = largest;
@@ -237,9 +245,7 @@ void infonce_lse(__global const REAL *x, __global const REAL *y, const int batch
 
 /*
  * infonce_lse_merge combines the partial log-sum-exps of infonce_lse's
- * column splits, in split order, into lse: one work-item per row, as the
- * last step of infonce_lse merges the partials of a work-group. Splits
- * that saw no column of a row have max -inf and add nothing.
+ * column splits, in split order, into lse, with one work-item per row.
  */
 __kernel void infonce_lse_merge(__global const REAL *partial, const int splits, const int batch,
                                 __global REAL *lse)
@@ -255,17 +261,7 @@ __kernel void infonce_lse_merge(__global const REAL *partial, const int splits, 
     REAL rest = 0;
     int largest_seen = 0;
     for (int s = 0; s < splits; s++) {
-        const REAL partial_max = partial[2 * s * batch + row];
-        if (partial_max == -INFINITY) {
-            continue;
-        }
-        const REAL factor = exp(partial_max - largest);
-        rest += partial[2 * s * batch + batch + row] * factor;
-        if (partial_max == largest && !largest_seen) {
-            largest_seen = 1;
-        } else {
-            rest += factor;
-        }
+        add_partial(partial[2 * s * batch + row], partial[2 * s * batch + batch + row], largest, &rest, &largest_seen);
     }
     lse[row] = largest;
     lse[batch + row] = log1p(rest);
