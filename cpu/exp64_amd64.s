@@ -4,8 +4,9 @@
 
 // Vector kernels of the float64 exponential, eight lanes at a time with
 // AVX-512 and four with AVX2 and FMA. Each takes a slice whose length is a
-// positive multiple of its lane count; the Go wrappers in exp64_amd64.go
-// handle the rest. R8 points at exp64Constants, whose entries are 8 bytes
+// multiple of its lane count, and returns before any vector instruction
+// when it is empty, so that a CPU without the instructions may call it
+// with an empty slice. The Go wrappers in exp64_amd64.go handle the rest. R8 points at exp64Constants, whose entries are 8 bytes
 // apart:
 //
 //	0 exp64Min, 8 exp64Max, 16 log2E, 24 ln2Hi64, 32 ln2Lo64,
@@ -52,6 +53,8 @@
 TEXT ·expSum64AVX512(SB), NOSPLIT, $0-40
 	MOVQ         x_base+0(FP), SI
 	MOVQ         x_len+8(FP), CX
+	TESTQ        CX, CX
+	JZ           expSum64AVX512Empty
 	VBROADCASTSD shift+24(FP), Z0
 	LEAQ         ·exp64Constants(SB), R8
 	VXORPD       Z8, Z8, Z8
@@ -70,10 +73,16 @@ sum8loop:
 	MOVSD X8, ret+32(FP)
 	RET
 
+expSum64AVX512Empty:
+	MOVQ $0, ret+32(FP)
+	RET
+
 // func expStore64AVX512(x []float64, shift float64) float64
 TEXT ·expStore64AVX512(SB), NOSPLIT, $0-40
 	MOVQ         x_base+0(FP), SI
 	MOVQ         x_len+8(FP), CX
+	TESTQ        CX, CX
+	JZ           expStore64AVX512Empty
 	VBROADCASTSD shift+24(FP), Z0
 	LEAQ         ·exp64Constants(SB), R8
 	VXORPD       Z8, Z8, Z8
@@ -93,10 +102,16 @@ store8loop:
 	MOVSD X8, ret+32(FP)
 	RET
 
+expStore64AVX512Empty:
+	MOVQ $0, ret+32(FP)
+	RET
+
 // func expScalePair64AVX512(x []float64, shift float64, columnShift []float64, scale float64)
 TEXT ·expScalePair64AVX512(SB), NOSPLIT, $0-64
 	MOVQ         x_base+0(FP), SI
 	MOVQ         x_len+8(FP), CX
+	TESTQ        CX, CX
+	JZ           expScalePair64AVX512Empty
 	VBROADCASTSD shift+24(FP), Z0
 	MOVQ         columnShift_base+32(FP), DI
 	VBROADCASTSD scale+56(FP), Z4
@@ -118,6 +133,9 @@ pair8loop:
 	JNZ     pair8loop
 
 	VZEROUPPER
+	RET
+
+expScalePair64AVX512Empty:
 	RET
 
 // EXP4D sets P to exp(X) in each lane, by the steps of exp64, and
@@ -187,6 +205,8 @@ pair8loop:
 TEXT ·expSum64AVX2(SB), NOSPLIT, $0-40
 	MOVQ         x_base+0(FP), SI
 	MOVQ         x_len+8(FP), CX
+	TESTQ        CX, CX
+	JZ           expSum64AVX2Empty
 	VBROADCASTSD shift+24(FP), Y0
 	LEAQ         ·exp64Constants(SB), R8
 	VXORPD       Y8, Y8, Y8
@@ -205,10 +225,16 @@ sum4loop:
 	MOVSD X8, ret+32(FP)
 	RET
 
+expSum64AVX2Empty:
+	MOVQ $0, ret+32(FP)
+	RET
+
 // func expStore64AVX2(x []float64, shift float64) float64
 TEXT ·expStore64AVX2(SB), NOSPLIT, $0-40
 	MOVQ         x_base+0(FP), SI
 	MOVQ         x_len+8(FP), CX
+	TESTQ        CX, CX
+	JZ           expStore64AVX2Empty
 	VBROADCASTSD shift+24(FP), Y0
 	LEAQ         ·exp64Constants(SB), R8
 	VXORPD       Y8, Y8, Y8
@@ -228,10 +254,16 @@ store4loop:
 	MOVSD X8, ret+32(FP)
 	RET
 
+expStore64AVX2Empty:
+	MOVQ $0, ret+32(FP)
+	RET
+
 // func expScalePair64AVX2(x []float64, shift float64, columnShift []float64, scale float64)
 TEXT ·expScalePair64AVX2(SB), NOSPLIT, $0-64
 	MOVQ         x_base+0(FP), SI
 	MOVQ         x_len+8(FP), CX
+	TESTQ        CX, CX
+	JZ           expScalePair64AVX2Empty
 	VBROADCASTSD shift+24(FP), Y0
 	MOVQ         columnShift_base+32(FP), DI
 	VBROADCASTSD scale+56(FP), Y4
@@ -253,4 +285,7 @@ pair4loop:
 	JNZ     pair4loop
 
 	VZEROUPPER
+	RET
+
+expScalePair64AVX2Empty:
 	RET
