@@ -257,47 +257,43 @@ func TestInfoNCEDominantPairs(t *testing.T) {
 					wantLoss, wantA, wantB := directInfoNCE(a64, b64, batch, features, c.temperature, symmetric)
 					opt := cpu.InfoNCEOptions{Temperature: c.temperature, Symmetric: symmetric, TileRows: tile, TileCols: tile}
 
-					gradA, gradB := make([]float64, len(a)), make([]float64, len(a))
-					loss, err := cpu.InfoNCE(a64, b64, batch, features, opt, gradA, gradB)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if r := math.Abs(loss-wantLoss) / wantLoss; r > 1e-9 {
-						t.Errorf("float64 loss = %.17g, want %.17g (relative error %.3g)", loss, wantLoss, r)
-					}
-					if r := maxRelativeError(gradA, wantA); r > 1e-9 {
-						t.Errorf("float64 grad_a relative error %.3g", r)
-					}
-					if r := maxRelativeError(gradB, wantB); r > 1e-9 {
-						t.Errorf("float64 grad_b relative error %.3g", r)
-					}
-
-					gradA32, gradB32 := make([]float32, len(a)), make([]float32, len(a))
-					loss32, err := cpu.InfoNCE(a32, b32, batch, features, opt, gradA32, gradB32)
-					if err != nil {
-						t.Fatal(err)
-					}
-					lossOnly, err := cpu.InfoNCE(a32, b32, batch, features, opt, nil, nil)
-					if err != nil {
-						t.Fatal(err)
-					}
-					if r := math.Abs(loss32-wantLoss) / wantLoss; r > 3e-5 {
-						t.Errorf("float32 loss = %.9g, want %.9g (relative error %.3g)", loss32, wantLoss, r)
-					}
-					if r := math.Abs(lossOnly-wantLoss) / wantLoss; r > 3e-5 {
-						t.Errorf("float32 loss without gradients = %.9g, want %.9g (relative error %.3g)", lossOnly, wantLoss, r)
-					}
-					if r := maxRelativeError(gradA32, wantA); r > 1e-4 {
-						t.Errorf("float32 grad_a relative error %.3g", r)
-					}
-					if r := maxRelativeError(gradB32, wantB); r > 1e-4 {
-						t.Errorf("float32 grad_b relative error %.3g", r)
-					}
+					loss := checkDirect(t, "float64", a64, b64, batch, features, opt, wantLoss, wantA, wantB, 1e-9, 1e-9)
+					loss32 := checkDirect(t, "float32", a32, b32, batch, features, opt, wantLoss, wantA, wantB, 3e-5, 1e-4)
 					t.Logf("loss %.3g: relative errors float64 %.2g, float32 %.2g", wantLoss, math.Abs(loss-wantLoss)/wantLoss, math.Abs(loss32-wantLoss)/wantLoss)
 				})
 			}
 		}
 	}
+}
+
+// checkDirect runs InfoNCE on the views x and y, with gradients and
+// without, checks the loss and the gradients against the direct
+// computation within lossTol and gradTol relative, and returns the loss.
+func checkDirect[T cpu.Float](t *testing.T, precision string, x, y []T, batch, features int, opt cpu.InfoNCEOptions, wantLoss float64, wantA, wantB []float64, lossTol, gradTol float64) float64 {
+	t.Helper()
+	gradA, gradB := make([]T, len(x)), make([]T, len(x))
+	loss, err := cpu.InfoNCE(x, y, batch, features, opt, gradA, gradB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lossOnly, err := cpu.InfoNCE(x, y, batch, features, opt, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if r := math.Abs(loss-wantLoss) / wantLoss; r > lossTol {
+		t.Errorf("%s loss = %.17g, want %.17g (relative error %.3g)", precision, loss, wantLoss, r)
+	}
+	if r := math.Abs(lossOnly-wantLoss) / wantLoss; r > lossTol {
+		t.Errorf("%s loss without gradients = %.17g, want %.17g (relative error %.3g)", precision, lossOnly, wantLoss, r)
+	}
+	if r := maxRelativeError(gradA, wantA); r > gradTol {
+		t.Errorf("%s grad_a relative error %.3g", precision, r)
+	}
+	if r := maxRelativeError(gradB, wantB); r > gradTol {
+		t.Errorf("%s grad_b relative error %.3g", precision, r)
+	}
+	return loss
 }
 
 // TestInfoNCEFiniteDifference checks the analytic gradients against central
