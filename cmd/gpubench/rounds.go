@@ -40,10 +40,11 @@ type runner struct {
 // inProcess wraps op, a spikessl call, as a run. Garbage is collected
 // outside the timing before every run. The warm-up run also returns the
 // free heap to the operating system and resets the peak resident set, so
-// that its peak is the call's own, and its sample carries that peak. The timed
-// runs keep the heap, as repeated calls in a training loop do: returning it
-// before each run made every allocation of the next one fault its pages in
-// again, which added 10% to 15% to the loss with gradients at 4096 × 128.
+// that its peak is the call's own, and its sample carries that peak. The
+// timed runs keep the heap, as repeated calls in a training loop do.
+// Returning it before each run made every allocation of the next one fault
+// its pages in again, which added 10% to 15% to the loss with gradients at
+// 4096 × 128.
 // Python frees each array when its last use ends, by reference counting,
 // and the peers' allocator returns large arrays to the system, so their
 // runs pay for their own memory in every round.
